@@ -1,0 +1,25 @@
+{#- Text for a number in explanations: whole numbers without decimals, others with one. -#}
+{% macro format_number(expression) -%}
+    case
+        when {{ expression }} is null then 'no'
+        when {{ expression }} = round({{ expression }}, 0)
+            then cast(cast(round({{ expression }}, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+        else cast(cast(round({{ expression }}, 1) as decimal(18, 1)) as {{ dbt.type_string() }})
+    end
+{%- endmacro %}
+
+{#- Signed points with one decimal, e.g. +30.0 or -3.0. -#}
+{% macro format_points(expression) -%}
+    {{ dbt.concat([
+        "case when " ~ expression ~ " < 0 then '-' else '+' end",
+        "cast(cast(round(abs(" ~ expression ~ "), 1) as decimal(18, 1)) as " ~ dbt.type_string() ~ ")",
+    ]) }}
+{%- endmacro %}
+
+{#- A share as a whole percentage, e.g. 50%. -#}
+{% macro format_percent(expression) -%}
+    {{ dbt.concat([
+        "cast(cast(round(100 * coalesce(" ~ expression ~ ", 0), 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")",
+        "'%'",
+    ]) }}
+{%- endmacro %}

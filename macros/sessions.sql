@@ -1,0 +1,70 @@
+{#-
+    Session roll-ups shared by the `sessions` mart (all events) and the
+    point-in-time `int_sessions_at_cutoff` (events up to each as_of), so both
+    count and flag sessions the same way.
+-#}
+
+{#- Column name for the per-session / per-user count of one event type. -#}
+{% macro event_count_column(event_type) -%}
+    {%- set plurals = {
+        'page_view': 'page_views',
+        'pricing_page_view': 'pricing_page_views',
+        'search': 'searches',
+        'chat_message': 'chat_messages',
+        'doc_download': 'doc_downloads',
+        'demo_request_click': 'demo_request_clicks',
+        'signup': 'signups',
+        'calendar_booking': 'calendar_bookings',
+    } -%}
+    {{- plurals.get(event_type, event_type ~ '_events') -}}
+{%- endmacro %}
+
+{#- Aggregates over the events of one session (rows of int_events_sessionized). -#}
+{% macro session_rollup_columns() -%}
+    min(user_id) as user_id,
+    min(session_number) as session_number,
+    max(case when event_number_in_session = 1 then page_path end) as entry_page_path,
+    max(case when event_number_in_session = 1 then device end) as device,
+    max(case when event_number_in_session = 1 then referrer end) as referrer,
+    max(case when event_number_in_session = 1 then utm_source end) as utm_source,
+    count(*) as event_count,
+    {%- for event_type in var('event_types') %}
+    sum(case when event_type = '{{ event_type }}' then 1 else 0 end) as {{ event_count_column(event_type) }},
+    {%- endfor %}
+    sum(case when is_page_view then 1 else 0 end) as viewed_pages,
+    count(distinct page_path) as distinct_pages,
+    sum(case when is_high_intent then 1 else 0 end) as high_intent_events,
+    coalesce(sum(time_on_page_sec), 0) as total_time_on_page_sec,
+    sum(case when coalesce(time_on_page_sec, 0) = 0 then 1 else 0 end) as zero_time_events,
+    avg(time_on_page_sec) as avg_time_on_page_sec,
+    avg(scroll_depth_pct) as avg_scroll_depth_pct,
+    min(event_at) as started_at,
+    max(event_at) as ended_at
+{%- endmacro %}
+
+{#- Flags derived from the roll-up columns above; thresholds are project vars. -#}
+{% macro session_flag_columns() -%}
+    {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_sec,
+    -- events per minute over the session's span, at least one second long
+    event_count * 60.0 / case
+        when {{ dbt.datediff('started_at', 'ended_at', 'second') }} < 1 then 1
+        else {{ dbt.datediff('started_at', 'ended_at', 'second') }}
+    end as events_per_minute,
+    -- a bounce: a single page viewed and nothing else, or too little time in total
+    (
+        (event_count = viewed_pages and viewed_pages <= {{ var('bounce_max_page_views') }})
+        or total_time_on_page_sec < {{ var('bounce_max_duration_sec') }}
+    ) as is_bounce,
+    -- bot-like: many events per minute, or many events with no time on page
+    (
+        (
+            event_count >= {{ var('spam_min_events') }}
+            and event_count * 60.0 / case
+                when {{ dbt.datediff('started_at', 'ended_at', 'second') }} < 1 then 1
+                else {{ dbt.datediff('started_at', 'ended_at', 'second') }}
+            end >= {{ var('spam_min_events_per_minute') }}
+        )
+        or zero_time_events >= {{ var('spam_min_zero_time_events') }}
+    ) as is_spam,
+    session_number > 1 as is_repeat
+{%- endmacro %}

@@ -1,0 +1,76 @@
+-- one row per valid event, with the session it belongs to (sessions split by inactivity gap)
+with
+
+events as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+-- the same user's previous event; ties in time are ordered by event_id so reruns agree
+with_previous as (
+    select
+        *,
+        lag(event_at) over (
+            partition by user_id order by event_at, event_id
+        ) as previous_event_at,
+        lag(tracker_session_id) over (
+            partition by user_id order by event_at, event_id
+        ) as previous_tracker_session_id
+    from events
+),
+
+-- a new session: the user's first event, a gap strictly longer than the cutoff
+-- (exactly the cutoff stays in the session), or a new tracker session id
+flagged as (
+    select
+        *,
+        case
+            when previous_event_at is null then 1
+            when event_at > {{ dbt.dateadd(
+                'minute', var('session_inactivity_minutes'), 'previous_event_at'
+            ) }} then 1
+            {%- if var('split_on_tracker_session') %}
+            when tracker_session_id <> previous_tracker_session_id then 1
+            {%- endif %}
+            else 0
+        end as is_new_session
+    from with_previous
+),
+
+-- running count of session starts = the session number, from 1 per user
+numbered as (
+    select
+        *,
+        sum(is_new_session) over (
+            partition by user_id order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+    from flagged
+),
+
+-- a session key stable across rebuilds: user id and session number
+final as (
+    select
+        event_id,
+        {{ dbt.concat(["user_id", "'-'", "cast(session_number as " ~ dbt.type_string() ~ ")"]) }} as session_key,
+        user_id,
+        tracker_session_id,
+        event_type,
+        page_path,
+        referrer,
+        utm_source,
+        device,
+        session_number,
+        row_number() over (
+            partition by user_id, session_number order by event_at, event_id
+        ) as event_number_in_session,
+        {{ dbt.datediff('previous_event_at', 'event_at', 'second') }} as seconds_since_previous_event,
+        time_on_page_sec,
+        scroll_depth_pct,
+        is_high_intent,
+        is_page_view,
+        is_new_session = 1 as is_session_start,
+        event_at
+    from numbered
+)
+
+select * from final

@@ -1,0 +1,40 @@
+-- one row per feature cutoff: the as_of dates features are computed at (as_of, and earlier ones for backtests)
+with
+
+events as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+-- as_of: the var when set, else the latest event in the data (never the clock)
+anchor as (
+    select
+        {%- if var('as_of') %}
+        cast('{{ var("as_of") }}' as {{ dbt.type_timestamp() }}) as as_of
+        {%- else %}
+        max(event_at) as as_of
+        {%- endif %}
+    from events
+),
+
+-- one cutoff per offset in days before as_of
+cutoffs as (
+    {%- for offset_days in var('feature_cutoff_offsets_days') %}
+    select
+        {{ offset_days }} as offset_days,
+        {{ dbt.dateadd('day', -1 * offset_days, 'as_of') }} as as_of
+    from anchor
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        offset_days,
+        offset_days = 0 as is_current,
+        as_of
+    from cutoffs
+)
+
+select * from final

@@ -1,0 +1,74 @@
+-- one row per (weight_set, user, feature): how many score points one feature gives one user
+with
+
+features as (
+    select * from {{ ref('int_user_features_unpivoted') }}
+),
+
+weights as (
+    select * from {{ ref('int_weights_validated') }}
+),
+
+-- every weight set applies to every user
+weighted as (
+    select
+        weights.weight_set,
+        features.user_id,
+        features.feature,
+        weights.dimension,
+        weights.transform,
+        weights.reason,
+        features.raw_value,
+        weights.weight,
+        weights.cap,
+        weights.positive_weight_sum
+    from features
+    inner join weights
+        on features.feature = weights.feature
+),
+
+-- normalize with the seed's transform and cap only (no batch statistics)
+normalized as (
+    select
+        *,
+        {{ normalize_feature('raw_value', 'transform', 'cap') }} as normalized_value
+    from weighted
+),
+
+-- points = 100 * weight * normalized / (sum of the set's positive weights)
+pointed as (
+    select
+        *,
+        100.0 * weight * normalized_value / positive_weight_sum as points
+    from normalized
+),
+
+-- the seed's reason phrase with {value} / {pct} filled in
+explained as (
+    select
+        *,
+        replace(
+            replace(reason, '{value}', {{ format_number('raw_value') }}),
+            '{pct}', {{ format_percent('raw_value') }}
+        ) as reason_text
+    from pointed
+),
+
+final as (
+    select
+        {{ dbt.concat(["weight_set", "'|'", "user_id", "'|'", "feature"]) }} as contribution_key,
+        weight_set,
+        user_id,
+        feature,
+        dimension,
+        transform,
+        reason_text,
+        raw_value,
+        normalized_value,
+        weight,
+        cap,
+        points
+    from explained
+)
+
+select * from final

@@ -1,0 +1,7 @@
+"""`python -m intent_scoring ...` runs the CLI."""
+
+import sys
+
+from intent_scoring.cli import main
+
+sys.exit(main())

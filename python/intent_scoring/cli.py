@@ -1,0 +1,230 @@
+"""Command-line interface: `python main.py --mode MODE ...` or `python -m intent_scoring`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+MODES_HELP = textwrap.dedent(
+    """\
+    modes (each with an example):
+      pipeline      generate demo data, dbt build, print the top users and a global explanation
+                      python main.py --mode pipeline --n-users 5000 --seed 42
+      generate      write synthetic raw.users / raw.events into the warehouse
+                      python main.py --mode generate --n-users 5000 --seed 42 [--days 120] [--clean] [--append]
+      load-csv      load an export in the assessment CSV format into the raw tables (all or nothing)
+                      python main.py --mode load-csv --path events.csv [--append]
+      featurize     dbt build through marts.user_features (sessions and features, with tests)
+                      python main.py --mode featurize
+      score-rules   dbt build of the rule scores from seeds/weights.csv (user_scores, top_users, ...)
+                      python main.py --mode score-rules [--weight-set default]
+      rank          print the top N users and write data/top_users.csv
+                      python main.py --mode rank --n 20
+      explain       global explanation, or one user's full breakdown with --user-id
+                      python main.py --mode explain [--user-id u000123]
+      train         train the XGBoost model (point-in-time labels) and write its marts
+                      python main.py --mode train
+      score-model   score users with the trained model; --compare prints rules vs model
+                      python main.py --mode score-model --compare
+      assign        assign users to treatment/control, stratified by intent label and score decile
+                      python main.py --mode assign --experiment spring_outreach [--treatment-share 0.5]
+      export        write the marts as CSV (or --format parquet) files under data/
+                      python main.py --mode export [--format parquet]
+
+    The warehouse is data/warehouse.duckdb unless INTENT_WAREHOUSE names another file.
+    """
+)
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every mode."""
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="Explainable purchase-intent scoring with dbt and DuckDB.",
+        epilog=MODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--mode", required=True, choices=sorted(MODES), help="what to run (see below)")
+    parser.add_argument("--n-users", type=int, default=5000, help="generate/pipeline: number of users")
+    parser.add_argument("--seed", type=int, default=42, help="generate/pipeline: random seed")
+    parser.add_argument("--days", type=int, default=120, help="generate: length of the event window in days")
+    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None,
+                        help="generate: last day of the window (default: a fixed date, never the clock)")
+    parser.add_argument("--clean", action="store_true", help="generate: no messy rows")
+    parser.add_argument("--append", action="store_true", help="generate/load-csv: add to the raw tables")
+    parser.add_argument("--path", type=Path, help="load-csv: the CSV file")
+    parser.add_argument("--n", type=int, default=20, help="rank/pipeline: how many users to show")
+    parser.add_argument("--user-id", help="explain: the user to explain")
+    parser.add_argument("--weight-set", default=None, help="score-rules/pipeline: weight set from seeds/weights.csv")
+    parser.add_argument(
+        "--as-of", default=None, help="featurize/score-rules: point-in-time date (default: latest event)"
+    )
+    parser.add_argument("--compare", action="store_true", help="score-model: compare with the rule scores")
+    parser.add_argument("--experiment", help="assign: experiment name (salts the assignment)")
+    parser.add_argument("--treatment-share", type=float, default=0.5, help="assign: share of users in treatment")
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv", help="export: file format")
+    return parser
+
+
+def _dbt_vars(args: argparse.Namespace) -> list[str]:
+    """`--vars` for dbt from the options that map to project vars."""
+    import json
+
+    values: dict[str, object] = {}
+    if args.weight_set:
+        values["weight_set"] = args.weight_set
+    if args.as_of:
+        values["as_of"] = args.as_of
+    if args.experiment:
+        values["experiment_name"] = args.experiment
+        values["experiment_treatment_share"] = args.treatment_share
+    return ["--vars", json.dumps(values)] if values else []
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def mode_generate(args: argparse.Namespace) -> None:
+    from intent_scoring.generator import GeneratorConfig, write_generated
+    from intent_scoring.warehouse import connect
+
+    options = {"n_users": args.n_users, "seed": args.seed, "days": args.days, "clean": args.clean}
+    if args.end_date:
+        options["end_date"] = args.end_date
+    config = GeneratorConfig(**options)
+    if args.n_users <= 0 or args.days <= 0:
+        raise UserError("--n-users and --days must be positive")
+    _say(f"generating {config.n_users} users over {config.days} days (seed {config.seed})...")
+    with connect() as con:
+        written = write_generated(con, config, append=args.append)
+    _say(f"wrote raw.users: {written['users']} rows, raw.events: {written['events']} rows")
+
+
+def mode_load_csv(args: argparse.Namespace) -> None:
+    from intent_scoring.csv_loader import load_csv
+    from intent_scoring.warehouse import connect
+
+    if args.path is None:
+        raise UserError("load-csv needs --path FILE")
+    if not args.path.exists():
+        raise UserError(f"{args.path}: no such file")
+    with connect() as con:
+        written = load_csv(con, args.path, append=args.append)
+    _say(f"loaded {args.path}: raw.users {written['users']} rows, raw.events {written['events']} rows")
+
+
+def mode_featurize(args: argparse.Namespace) -> None:
+    from intent_scoring.dbt_runner import run_dbt
+
+    _say("dbt build through user_features...")
+    run_dbt(["build", "--select", "+user_features", *_dbt_vars(args)])
+
+
+def mode_score_rules(args: argparse.Namespace) -> None:
+    from intent_scoring.dbt_runner import run_dbt
+
+    _say("dbt build of the rule scores...")
+    run_dbt(["build", "--select", "+user_scores+", "--exclude", "marts.ml", *_dbt_vars(args)])
+
+
+def mode_rank(args: argparse.Namespace) -> None:
+    from intent_scoring import reports
+
+    print(reports.rank(args.n))
+
+
+def mode_explain(args: argparse.Namespace) -> None:
+    from intent_scoring import reports
+
+    print(reports.explain_user(args.user_id) if args.user_id else reports.explain_global())
+
+
+def mode_export(args: argparse.Namespace) -> None:
+    from intent_scoring import reports
+
+    for path, rows in reports.export(args.format):
+        _say(f"wrote {path} ({rows} rows)")
+
+
+def mode_assign(args: argparse.Namespace) -> None:
+    from intent_scoring import reports
+    from intent_scoring.dbt_runner import run_dbt
+
+    if not args.experiment:
+        raise UserError("assign needs --experiment NAME")
+    if not 0 < args.treatment_share < 1:
+        raise UserError("--treatment-share must be between 0 and 1")
+    run_dbt(["build", "--select", "experiment_assignments", *_dbt_vars(args)])
+    print(reports.assignment_summary())
+
+
+def mode_pipeline(args: argparse.Namespace) -> None:
+    from intent_scoring import reports
+    from intent_scoring.dbt_runner import run_dbt
+
+    mode_generate(args)
+    _say("dbt build (seeds, staging, sessions, features, scores, ML, tests)...")
+    run_dbt(["build", *_dbt_vars(args)])
+    print(reports.rank(args.n))
+    print()
+    print(reports.explain_global())
+
+
+def mode_train(args: argparse.Namespace) -> None:
+    from intent_scoring.dbt_runner import run_dbt
+
+    run_dbt(["build", "--select", "+ml_model_scores", "ml_feature_importance", "ml_metrics", *_dbt_vars(args)])
+    from intent_scoring import reports
+
+    print(reports.model_summary())
+
+
+def mode_score_model(args: argparse.Namespace) -> None:
+    from intent_scoring import reports
+    from intent_scoring.dbt_runner import run_dbt
+
+    run_dbt(["build", "--select", "ml_model_scores+", *_dbt_vars(args)])
+    print(reports.model_summary())
+    if args.compare:
+        print(reports.compare_rules_and_model())
+
+
+MODES: dict[str, Callable[[argparse.Namespace], None]] = {
+    "pipeline": mode_pipeline,
+    "generate": mode_generate,
+    "load-csv": mode_load_csv,
+    "featurize": mode_featurize,
+    "score-rules": mode_score_rules,
+    "rank": mode_rank,
+    "explain": mode_explain,
+    "train": mode_train,
+    "score-model": mode_score_model,
+    "assign": mode_assign,
+    "export": mode_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    from intent_scoring.dbt_runner import DbtRunError
+    from intent_scoring.warehouse import WarehouseError
+
+    args = build_parser().parse_args(argv)
+    try:
+        MODES[args.mode](args)
+    except (UserError, WarehouseError, DbtRunError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # CSV and config validation errors carry file/row/column
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0

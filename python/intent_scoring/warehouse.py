@@ -1,0 +1,93 @@
+"""Where the warehouse lives, how to open it, and all-or-nothing writes to `raw`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from intent_scoring.raw_schema import RAW_SCHEMA, TABLE_SCHEMAS, create_table_sql
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class WarehouseError(RuntimeError):
+    """A problem with the warehouse file a user can act on (missing, locked)."""
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file: $INTENT_WAREHOUSE, else data/warehouse.duckdb in the repo."""
+    configured = os.environ.get("INTENT_WAREHOUSE")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    return DATA_DIR / "warehouse.duckdb"
+
+
+def _lock_message(path: Path, error: duckdb.Error) -> str:
+    holder = re.search(r"PID (\d+)", str(error))
+    who = f"process {holder.group(1)}" if holder else "another process"
+    return (
+        f"the warehouse {path} is locked by {who} (a SQL client or another run). "
+        "Close that connection (or stop that process) and run the command again; "
+        "read-only commands such as `rank` and `explain` can run beside each other."
+    )
+
+
+def connect(read_only: bool = False, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; read-only opens fail clearly when it does not exist yet."""
+    path = path or warehouse_path()
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"no warehouse at {path}: build it first with `python main.py --mode pipeline`"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseError(_lock_message(path, error)) from error
+        raise
+
+
+def write_raw_tables(
+    con: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, Iterable[pa.RecordBatch | pa.Table]],
+    append: bool = False,
+    replace: Collection[str] = (),
+) -> dict[str, int]:
+    """Write raw tables in one transaction: all of them land, or none do.
+
+    `tables` maps a raw table name ("events", "users") to chunks in the raw
+    contract's schema. With append=False each table is replaced; with append=True
+    rows are added, except to the tables named in `replace`, which are replaced
+    even then (e.g. append events but rewrite an upserted users table).
+    Returns rows written per table.
+    """
+    written: dict[str, int] = {}
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute("begin transaction")
+    try:
+        for name, chunks in tables.items():
+            schema = TABLE_SCHEMAS[name]
+            target = f"{RAW_SCHEMA}.{name}"
+            if not append or name in replace:
+                con.execute(f"drop table if exists {target}")
+            con.execute(create_table_sql(target, schema).replace("create table", "create table if not exists", 1))
+            written[name] = 0
+            for chunk in chunks:
+                batch = chunk.cast(schema) if isinstance(chunk, pa.Table) else pa.Table.from_batches([chunk]).cast(schema)
+                con.register("_intent_chunk", batch)
+                con.execute(f"insert into {target} select * from _intent_chunk")
+                con.unregister("_intent_chunk")
+                written[name] += batch.num_rows
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return written

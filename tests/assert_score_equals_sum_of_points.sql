@@ -1,0 +1,38 @@
+-- For every user, the contribution points add up to the score (within rounding to
+-- one decimal) unless the score was clamped, and a clamp is always visible.
+with
+
+scores as (
+    select * from {{ ref('user_scores') }}
+),
+
+contributions as (
+    select * from {{ ref('user_score_contributions') }}
+),
+
+summed as (
+    select
+        weight_set,
+        user_id,
+        sum(points) as points_total
+    from contributions
+    group by 1, 2
+),
+
+final as (
+    select
+        scores.user_id,
+        scores.score,
+        scores.is_clamped,
+        summed.points_total
+    from scores
+    inner join summed
+        on scores.user_id = summed.user_id and scores.weight_set = summed.weight_set
+    where
+        (not scores.is_clamped and abs(scores.score - summed.points_total) > 0.05)
+        or (scores.is_clamped and summed.points_total between 0 and 100)
+        or (scores.is_clamped and summed.points_total < 0 and scores.score <> 0)
+        or (scores.is_clamped and summed.points_total > 100 and scores.score <> 100)
+)
+
+select * from final
