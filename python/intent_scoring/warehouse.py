@@ -81,7 +81,8 @@ def write_raw_tables(
             con.execute(create_table_sql(target, schema).replace("create table", "create table if not exists", 1))
             written[name] = 0
             for chunk in chunks:
-                batch = chunk.cast(schema) if isinstance(chunk, pa.Table) else pa.Table.from_batches([chunk]).cast(schema)
+                table = chunk if isinstance(chunk, pa.Table) else pa.Table.from_batches([chunk])
+                batch = table.cast(schema)
                 con.register("_intent_chunk", batch)
                 con.execute(f"insert into {target} select * from _intent_chunk")
                 con.unregister("_intent_chunk")
