@@ -44,11 +44,11 @@
 
 {#- Flags derived from the roll-up columns above; thresholds are project vars. -#}
 {% macro session_flag_columns() -%}
-    {{ dbt.datediff('started_at', 'ended_at', 'second') }} as duration_sec,
+    {{ seconds_between('started_at', 'ended_at') }} as duration_sec,
     -- events per minute over the session's span, at least one second long
     event_count * 60.0 / case
-        when {{ dbt.datediff('started_at', 'ended_at', 'second') }} < 1 then 1
-        else {{ dbt.datediff('started_at', 'ended_at', 'second') }}
+        when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
+        else {{ seconds_between('started_at', 'ended_at') }}
     end as events_per_minute,
     -- a bounce: a single page viewed and nothing else, or too little time in total
     (
@@ -60,8 +60,8 @@
         (
             event_count >= {{ var('spam_min_events') }}
             and event_count * 60.0 / case
-                when {{ dbt.datediff('started_at', 'ended_at', 'second') }} < 1 then 1
-                else {{ dbt.datediff('started_at', 'ended_at', 'second') }}
+                when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
+                else {{ seconds_between('started_at', 'ended_at') }}
             end >= {{ var('spam_min_events_per_minute') }}
         )
         or zero_time_events >= {{ var('spam_min_zero_time_events') }}

@@ -9,6 +9,11 @@
 -#}
 {% macro validate_weights(weights_relation, features_relation) %}
     {%- if not execute %}{{ return(none) }}{% endif -%}
+    {#- Compiling against an empty warehouse (dbt compile, sqlfluff): nothing to check yet.
+        In a build both relations always exist, because they are upstream of the caller. -#}
+    {%- if load_relation(weights_relation) is none or load_relation(features_relation) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set number_pattern = '^[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?$' -%}
     {%- set transforms_needing_cap = ['linear_cap', 'log_cap', 'decay'] -%}
     {%- set transforms = transforms_needing_cap + ['binary', 'rate'] -%}

@@ -51,7 +51,9 @@ numbered as (
 final as (
     select
         event_id,
-        {{ dbt.concat(["user_id", "'-'", "cast(session_number as " ~ dbt.type_string() ~ ")"]) }} as session_key,
+        {{ dbt.concat([
+            "user_id", "'-'", "cast(session_number as " ~ dbt.type_string() ~ ")"
+        ]) }} as session_key,
         user_id,
         tracker_session_id,
         event_type,
@@ -63,7 +65,7 @@ final as (
         row_number() over (
             partition by user_id, session_number order by event_at, event_id
         ) as event_number_in_session,
-        {{ dbt.datediff('previous_event_at', 'event_at', 'second') }} as seconds_since_previous_event,
+        {{ seconds_between('previous_event_at', 'event_at') }} as seconds_since_previous_event,
         time_on_page_sec,
         scroll_depth_pct,
         is_high_intent,

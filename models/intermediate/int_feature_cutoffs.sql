@@ -6,13 +6,14 @@ events as (
 ),
 
 -- as_of: the var when set, else the latest event in the data (never the clock)
+{%- if var('as_of') %}
+{#- aggregated like max(event_at), so the anchor is always exactly one row #}
+{%- set as_of_expression = "max(cast('" ~ var('as_of') ~ "' as " ~ dbt.type_timestamp() ~ "))" %}
+{%- else %}
+{%- set as_of_expression = "max(event_at)" %}
+{%- endif %}
 anchor as (
-    select
-        {%- if var('as_of') %}
-        cast('{{ var("as_of") }}' as {{ dbt.type_timestamp() }}) as as_of
-        {%- else %}
-        max(event_at) as as_of
-        {%- endif %}
+    select {{ as_of_expression }} as as_of
     from events
 ),
 

@@ -1,4 +1,4 @@
--- one row per (weight_set, user, feature): how many score points one feature gives one user
+-- one row per (weight_set, user, cutoff, feature): how many score points one feature gives one user at that cutoff
 with
 
 features as (
@@ -14,6 +14,7 @@ weighted as (
     select
         weights.weight_set,
         features.user_id,
+        features.offset_days,
         features.feature,
         weights.dimension,
         weights.transform,
@@ -56,7 +57,9 @@ explained as (
 
 final as (
     select
-        {{ dbt.concat(["weight_set", "'|'", "user_id", "'|'", "feature"]) }} as contribution_key,
+        {{ dbt.concat([
+            "weight_set", "'|'", "user_id", "'|'", "cast(offset_days as " ~ dbt.type_string() ~ ")", "'|'", "feature"
+        ]) }} as cutoff_contribution_key,
         weight_set,
         user_id,
         feature,
@@ -67,7 +70,8 @@ final as (
         normalized_value,
         weight,
         cap,
-        points
+        points,
+        offset_days
     from explained
 )
 

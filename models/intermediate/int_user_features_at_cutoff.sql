@@ -41,7 +41,7 @@ human_events as (
         events.time_on_page_sec,
         events.scroll_depth_pct,
         events.event_at,
-        {{ dbt.datediff('events.event_at', 'sessions.as_of', 'second') }} / 86400.0 as age_days
+        {{ seconds_between('events.event_at', 'sessions.as_of') }} / 86400.0 as age_days
     from events
     inner join sessions
         on
@@ -65,8 +65,11 @@ event_features as (
         -- each event counts exp(-ln2 * age / half-life): 1 today, 0.5 one half-life ago
         {%- for event_type in decayed_types %}
         sum(
-            case when event_type = '{{ event_type }}'
-                then exp(-0.6931471805599453 * age_days / {{ half_life }}) else 0 end
+            case
+                when event_type = '{{ event_type }}'
+                    then exp(-0.6931471805599453 * age_days / {{ half_life }})
+                else 0
+            end
         ) as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}
         sum(
@@ -118,13 +121,13 @@ joined as (
         end as pages_per_session,
         event_features.avg_time_on_page_sec,
         event_features.avg_scroll_depth_pct,
-        {{ dbt.datediff('event_features.last_event_at', 'users_by_cutoff.as_of', 'second') }} / 86400.0
-        as days_since_last_event,
-        {{ dbt.datediff('event_features.first_event_at', 'users_by_cutoff.as_of', 'second') }} / 86400.0
-        as days_since_first_event,
+        {{ seconds_between('event_features.last_event_at', 'users_by_cutoff.as_of') }} / 86400.0
+            as days_since_last_event,
+        {{ seconds_between('event_features.first_event_at', 'users_by_cutoff.as_of') }} / 86400.0
+            as days_since_first_event,
         {%- for event_type in decayed_types %}
         coalesce(event_features.decayed_{{ event_count_column(event_type) }}, 0)
-        as decayed_{{ event_count_column(event_type) }},
+            as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}
         coalesce(event_features.decayed_high_intent_events, 0) as decayed_high_intent_events,
         case

@@ -1,8 +1,8 @@
--- one row per (weight_set, user): the 0-100 score, its dimension subtotals, label and rank under that set
+-- one row per (weight_set, user, cutoff): the 0-100 score, its dimension subtotals, label and rank under that set
 with
 
 contributions as (
-    select * from {{ ref('user_score_contributions') }}
+    select * from {{ ref('int_score_contributions_at_cutoff') }}
 ),
 
 thresholds as (
@@ -14,13 +14,14 @@ summed as (
     select
         weight_set,
         user_id,
+        offset_days,
         sum(points) as raw_points_total,
         {%- for dimension in ['intent', 'engagement', 'fit', 'penalty'] %}
         coalesce(sum(case when dimension = '{{ dimension }}' then points end), 0) as {{ dimension }}_points,
         {%- endfor %}
         count(*) as feature_count
     from contributions
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 -- clamp to 0..100 and round to one decimal; the clamp stays visible
@@ -44,7 +45,7 @@ labelled as (
         scored.*,
         thresholds.label,
         row_number() over (
-            partition by scored.weight_set, scored.user_id
+            partition by scored.weight_set, scored.user_id, scored.offset_days
             order by thresholds.min_score desc
         ) as threshold_rank
     from scored
@@ -57,8 +58,8 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by weight_set
-            order by score desc, raw_points_total desc, user_id
+            partition by weight_set, offset_days
+            order by score desc, raw_points_total desc, user_id asc
         ) as score_rank
     from labelled
     where threshold_rank = 1
@@ -66,9 +67,12 @@ ranked as (
 
 final as (
     select
-        {{ dbt.concat(["weight_set", "'|'", "user_id"]) }} as weight_set_user_key,
+        {{ dbt.concat([
+            "weight_set", "'|'", "user_id", "'|'", "cast(offset_days as " ~ dbt.type_string() ~ ")"
+        ]) }} as weight_set_user_cutoff_key,
         weight_set,
         user_id,
+        offset_days,
         label,
         score_rank,
         score,

@@ -1,6 +1,6 @@
 -- one row per (weight_set, feature) of seeds/weights.csv, typed, after the seed passed validation
 -- depends_on: {{ ref('user_features') }}
-{{ validate_weights(ref('weights'), ref('user_features')) }}
+{% do validate_weights(ref('weights'), ref('user_features')) %}
 with
 
 weights as (
@@ -12,7 +12,7 @@ typed as (
     select
         weight_set,
         lower(trim(feature)) as feature,
-        trim(transform) as transform,
+        trim(transform) as transform,  -- noqa: RF04
         dimension,
         reason,
         cast(weight as {{ type_double() }}) as weight,

@@ -16,7 +16,7 @@ features as (
 -- only the weight set in effect
 current_scores as (
     select * from scores
-    where weight_set = '{{ var("weight_set") }}'
+    where weight_set = '{{ var("weight_set") }}' and offset_days = 0
 ),
 
 current_contributions as (
@@ -24,10 +24,10 @@ current_contributions as (
         *,
         {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points,
         row_number() over (
-            partition by user_id order by points desc, feature
+            partition by user_id order by points desc, feature asc
         ) as positive_rank,
         row_number() over (
-            partition by user_id order by points asc, feature
+            partition by user_id order by points asc, feature asc
         ) as penalty_rank
     from contributions
     where weight_set = '{{ var("weight_set") }}'

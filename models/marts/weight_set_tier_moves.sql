@@ -13,7 +13,7 @@ moves as (
         label_a,
         label_b,
         label_move,
-        count(*) as users,
+        count(*) as user_count,
         avg(abs(rank_change)) as avg_abs_rank_change
     from comparison
     group by 1, 2, 3, 4, 5
@@ -24,7 +24,7 @@ final as (
     select
         {{ dbt.concat(["label_a", "'->'", "label_b"]) }} as tier_move_key,
         *,
-        users * 1.0 / sum(users) over () as share_of_users
+        user_count * 1.0 / sum(user_count) over () as share_of_users
     from moves
 )
 

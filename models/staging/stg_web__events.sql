@@ -24,7 +24,7 @@ final as (
         time_on_page_sec,
         scroll_depth_pct,
         event_type in ('signup', 'calendar_booking', 'demo_request_click', 'pricing_page_view')
-        as is_high_intent,
+            as is_high_intent,
         event_type in ('page_view', 'pricing_page_view') as is_page_view,
         event_at,
         loaded_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from intent_scoring.warehouse import PROJECT_ROOT, WarehouseError, warehouse_path
 
@@ -14,14 +15,19 @@ class DbtRunError(RuntimeError):
 
 
 def _progress(event) -> None:
-    """Print one line per finished node, so long builds show progress."""
-    name = event.info.name
-    if name in {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}:
+    """Print one line per finished node, so long builds show progress.
+
+    Never raises: an exception in a callback would fail dbt's worker thread.
+    """
+    try:
+        if event.info.name not in {"LogModelResult", "LogTestResult", "LogSeedResult"}:
+            return
         data = event.data
-        node = getattr(data, "node_info", None)
-        label = node.unique_id.split(".", 2)[-1] if node else "?"
-        status = getattr(data, "status", "") or ""
-        print(f"  [{data.index}/{data.total}] {status:<6} {label}", file=sys.stderr, flush=True)
+        total = getattr(data, "total", 0) or getattr(data, "num_models", 0)
+        label = data.node_info.unique_id.split(".", 2)[-1] if data.HasField("node_info") else "?"
+        print(f"  [{data.index}/{total}] {data.status:<6} {label}", file=sys.stderr, flush=True)
+    except Exception:
+        return
 
 
 def _summarize_failures(result) -> str:
@@ -30,9 +36,8 @@ def _summarize_failures(result) -> str:
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status).lower()
         if status in {"error", "fail"}:
-            message = (node_result.message or "").strip().splitlines()
-            first = message[0] if message else status
-            failures.append(f"{node_result.node.name}: {first}")
+            message = " ".join((node_result.message or status).split())
+            failures.append(f"{node_result.node.name}: {message}")
     if failures:
         return "; ".join(failures)
     if result.exception is not None:
@@ -40,17 +45,36 @@ def _summarize_failures(result) -> str:
     return "dbt reported a failure (see the log above)"
 
 
-def run_dbt(args: Sequence[str], quiet: bool = False) -> object:
-    """Run `dbt <args>` against this project and return dbt's result; raise DbtRunError on failure."""
+def _release_warehouse() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    Otherwise the file stays locked (and a later read-only open in the same
+    process fails with "different configuration"), so the CLI could not read the
+    marts it just built.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(args: Sequence[str], quiet: bool = False, project_dir: Path | None = None) -> object:
+    """Run `dbt <args>` against this project and return dbt's result; raise DbtRunError on failure.
+
+    project_dir defaults to this repository; tests pass a copy to try edited seeds.
+    """
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
-    os.environ.setdefault("INTENT_WAREHOUSE", str(warehouse_path()))
+    project_dir = project_dir or PROJECT_ROOT
+    # The warehouse path is resolved here so dbt and the CLI always agree on it.
+    os.environ["INTENT_WAREHOUSE"] = str(warehouse_path())
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     cli_args = [
         *args,
-        "--project-dir", str(PROJECT_ROOT),
-        "--profiles-dir", os.environ["DBT_PROFILES_DIR"],
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
         "--log-level", "warn",
         "--no-use-colors",
     ]
@@ -58,11 +82,12 @@ def run_dbt(args: Sequence[str], quiet: bool = False) -> object:
         cli_args.append("--quiet")
     runner = dbtRunner(callbacks=[] if quiet else [_progress])
     cwd = os.getcwd()
-    os.chdir(PROJECT_ROOT)  # dbt resolves target/ and logs/ against the working directory
+    os.chdir(project_dir)  # dbt resolves target/ and logs/ against the working directory
     try:
         result = runner.invoke(cli_args)
     finally:
         os.chdir(cwd)
+        _release_warehouse()
     if not result.success:
         summary = _summarize_failures(result)
         if "lock" in summary.lower() and "conflicting" in summary.lower():

@@ -27,11 +27,14 @@ typed as (
         {{ dbt.safe_cast('loaded_at', dbt.type_timestamp()) }} as loaded_at,
         event_at is not null
         and {{ dbt.safe_cast('event_at', dbt.type_timestamp()) }} is null as is_event_at_unparseable,
-        (time_on_page_sec is not null
-            and {{ dbt.safe_cast('time_on_page_sec', type_double()) }} is null)
-        or (scroll_depth_pct is not null
+        (
+            time_on_page_sec is not null
+            and {{ dbt.safe_cast('time_on_page_sec', type_double()) }} is null
+        )
+        or (
+            scroll_depth_pct is not null
             and {{ dbt.safe_cast('scroll_depth_pct', type_double()) }} is null)
-        as is_number_unparseable
+            as is_number_unparseable
     from events
 ),
 

@@ -1,0 +1,63 @@
+-- one row per user: treatment or control for var('experiment_name'), stratified by label and score decile
+{%- set share = var('experiment_treatment_share') %}
+with
+
+scores as (
+    select * from {{ ref('user_scores') }}
+),
+
+-- strata: intent label and score decile, so both groups get the same mix of intent
+stratified as (
+    select
+        user_id,
+        label,
+        score,
+        ntile(10) over (order by score, user_id) as score_decile
+    from scores
+),
+
+-- a shuffle salted by the experiment name: same name, same order; new name, new order
+shuffled as (
+    select
+        *,
+        {{ dbt.concat(["label", "'-d'", "cast(score_decile as " ~ dbt.type_string() ~ ")"]) }} as stratum,
+        {{ dbt.hash(dbt.concat(["'" ~ var('experiment_name') ~ "'", "'|'", "user_id"])) }} as shuffle_key
+    from stratified
+),
+
+-- position in the stratum's shuffled order
+positioned as (
+    select
+        *,
+        row_number() over (partition by stratum order by shuffle_key, user_id) as stratum_position
+    from shuffled
+),
+
+-- the p-th user joins treatment when floor(p * share) steps up, so every stratum's
+-- treatment count is floor(n * share): within one of its target, groups within one of each other at 50%
+assigned as (
+    select
+        *,
+        case
+            when floor(stratum_position * {{ share }}) > floor((stratum_position - 1) * {{ share }})
+                then 'treatment'
+            else 'control'
+        end as experiment_group
+    from positioned
+),
+
+final as (
+    select
+        user_id,
+        '{{ var("experiment_name") }}' as experiment_name,
+        stratum,
+        label,
+        experiment_group,
+        score_decile,
+        stratum_position,
+        score,
+        {{ share }} as treatment_share
+    from assigned
+)
+
+select * from final

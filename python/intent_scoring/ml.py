@@ -1,0 +1,278 @@
+"""XGBoost training, scoring, SHAP explanations and metrics for the ML path.
+
+The dbt Python models in models/marts/ml are thin wrappers around these
+functions, and `python main.py --mode train` calls the same code, so pytest
+tests the logic directly. Labels come from the future of each cutoff
+(ml_training_set); nothing here looks at the label of the scoring rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+LABEL = "converted_next"
+TRAINED = "trained"
+NOT_TRAINED = "not trained"
+
+XGB_PARAMS = {
+    "objective": "binary:logistic",
+    "eval_metric": "logloss",
+    "max_depth": 3,
+    "eta": 0.05,
+    "subsample": 0.9,
+    "colsample_bytree": 0.9,
+    "min_child_weight": 2.0,
+    "lambda": 1.0,
+    "nthread": 2,
+}
+
+
+@dataclass
+class TrainResult:
+    """A trained booster (or why there is none) and what it was trained on."""
+
+    status: str
+    message: str
+    features: list[str]
+    booster: object | None = None
+    best_iteration: int | None = None
+    train_rows: int = 0
+    train_positives: int = 0
+    validation_rows: int = 0
+    validation_positives: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _matrix(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """Features as a float matrix; missing values stay NaN (XGBoost handles them)."""
+    return frame[features].astype("float64").to_numpy()
+
+
+def train_model(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    features: list[str],
+    seed: int = 42,
+    min_positives: int = 20,
+    max_rounds: int = 400,
+) -> TrainResult:
+    """Train with early stopping on the out-of-time validation rows.
+
+    Returns status NOT_TRAINED with a clear message, instead of raising, when
+    either period has too few positives (or negatives) to learn from.
+    """
+    import xgboost as xgb
+
+    result = TrainResult(
+        status=NOT_TRAINED,
+        message="",
+        features=list(features),
+        train_rows=len(train),
+        train_positives=int(train[LABEL].sum()) if len(train) else 0,
+        validation_rows=len(validation),
+        validation_positives=int(validation[LABEL].sum()) if len(validation) else 0,
+    )
+    for period, rows, positives in (
+        ("training", result.train_rows, result.train_positives),
+        ("validation", result.validation_rows, result.validation_positives),
+    ):
+        if positives < min_positives or rows - positives < min_positives:
+            result.message = (
+                f"model not trained: the {period} period has {positives} positive and "
+                f"{rows - positives} negative users; at least {min_positives} of each are needed "
+                "(generate more users, or lower var ml_min_positives)"
+            )
+            return result
+    dtrain = xgb.DMatrix(_matrix(train, features), label=train[LABEL].astype(int), feature_names=features)
+    dvalid = xgb.DMatrix(_matrix(validation, features), label=validation[LABEL].astype(int), feature_names=features)
+    booster = xgb.train(
+        {**XGB_PARAMS, "seed": seed},
+        dtrain,
+        num_boost_round=max_rounds,
+        evals=[(dvalid, "validation")],
+        early_stopping_rounds=30,
+        verbose_eval=False,
+    )
+    result.status = TRAINED
+    result.booster = booster
+    result.best_iteration = int(booster.best_iteration)
+    result.message = f"trained {result.best_iteration + 1} trees on {result.train_rows} users"
+    result.metrics = evaluate(validation[LABEL].astype(int).to_numpy(), predict_proba(result, validation))
+    return result
+
+
+def _iteration_range(result: TrainResult) -> tuple[int, int]:
+    return (0, (result.best_iteration or 0) + 1)
+
+
+def predict_margin(result: TrainResult, frame: pd.DataFrame) -> np.ndarray:
+    """Log-odds from the best iteration."""
+    import xgboost as xgb
+
+    matrix = xgb.DMatrix(_matrix(frame, result.features), feature_names=result.features)
+    return result.booster.predict(matrix, output_margin=True, iteration_range=_iteration_range(result))
+
+
+def predict_proba(result: TrainResult, frame: pd.DataFrame) -> np.ndarray:
+    """Probability of converting within the label horizon."""
+    return 1.0 / (1.0 + np.exp(-predict_margin(result, frame)))
+
+
+def shap_values(result: TrainResult, frame: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """Per-user SHAP values (log-odds space) and the base value; base + row sum = margin."""
+    import shap
+
+    explainer = shap.TreeExplainer(result.booster)
+    if result.best_iteration is not None and result.best_iteration + 1 < result.booster.num_boosted_rounds():
+        explainer = shap.TreeExplainer(result.booster[: result.best_iteration + 1])
+    values = explainer.shap_values(_matrix(frame, result.features))
+    return np.asarray(values, dtype="float64"), float(np.ravel(explainer.expected_value)[0])
+
+
+def _reason(feature: str, value: float, contribution: float) -> str:
+    shown = "missing" if value is None or np.isnan(value) else f"{value:.3g}"
+    return f"{feature.replace('_', ' ')} = {shown} ({contribution:+.2f})"
+
+
+def explain(frame: pd.DataFrame, values: np.ndarray, features: list[str], top: int = 3) -> tuple[list[str], list[str]]:
+    """Top positive SHAP reasons in words, and every feature's SHAP value as JSON, per row."""
+    raw = _matrix(frame, features)
+    explanations, contributions = [], []
+    for row_values, row_shap in zip(raw, values, strict=True):
+        order = np.argsort(-row_shap, kind="stable")
+        reasons = [_reason(features[i], row_values[i], row_shap[i]) for i in order[:top] if row_shap[i] > 0]
+        explanations.append(", ".join(reasons) if reasons else "no feature raises this user's odds")
+        contributions.append(json.dumps({f: round(float(v), 6) for f, v in zip(features, row_shap, strict=True)}))
+    return explanations, contributions
+
+
+def label_for(probability: np.ndarray, high: float, medium: float) -> np.ndarray:
+    """high / medium / low by probability thresholds."""
+    return np.where(probability >= high, "high", np.where(probability >= medium, "medium", "low"))
+
+
+def score_users(
+    result: TrainResult, scoring: pd.DataFrame, high: float = 0.3, medium: float = 0.1
+) -> pd.DataFrame:
+    """One row per user: the model's probability, 0-100 score, rank, label and SHAP explanation."""
+    out = pd.DataFrame({"user_id": scoring["user_id"].astype(str).to_numpy()})
+    out["status"] = result.status
+    out["status_message"] = result.message
+    if result.status != TRAINED:
+        for column in ("probability", "score", "margin", "base_value"):
+            out[column] = np.nan
+        out["score_rank"] = pd.array([None] * len(out), dtype="Int64")
+        out["label"] = None
+        out["explanation"] = result.message
+        out["contributions"] = None
+        return out
+    margin = predict_margin(result, scoring)
+    values, base = shap_values(result, scoring)
+    probability = 1.0 / (1.0 + np.exp(-margin))
+    out["probability"] = probability
+    out["score"] = np.round(100.0 * probability, 1)
+    out["margin"] = margin
+    out["base_value"] = base
+    order = np.lexsort((out["user_id"].to_numpy(), -probability))
+    ranks = np.empty(len(out), dtype="int64")
+    ranks[order] = np.arange(1, len(out) + 1)
+    out["score_rank"] = ranks
+    out["label"] = label_for(probability, high, medium)
+    out["explanation"], out["contributions"] = explain(scoring, values, result.features)
+    return out
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    """ROC AUC by the rank-sum formula (ties get average ranks)."""
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    ranks = pd.Series(p).rank(method="average").to_numpy()
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """AUC, PR-AUC, log loss, top-decile lift and precision@k for one scorer on one label set."""
+    from sklearn.metrics import average_precision_score, log_loss
+
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype="float64")
+    order = np.argsort(-p, kind="stable")
+    base_rate = y.mean() if len(y) else float("nan")
+    top_decile = order[: max(1, len(y) // 10)]
+    metrics = {
+        "auc": _auc(y, p),
+        "pr_auc": float(average_precision_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
+        "log_loss": float(log_loss(y, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1])) if len(y) else float("nan"),
+        "lift_top_decile": float(y[top_decile].mean() / base_rate) if base_rate else float("nan"),
+        "precision_at_20": float(y[order[:20]].mean()) if len(y) else float("nan"),
+        "precision_at_100": float(y[order[:100]].mean()) if len(y) else float("nan"),
+        "positives": float(y.sum()),
+        "users": float(len(y)),
+    }
+    return metrics
+
+
+def feature_importance(result: TrainResult, scoring: pd.DataFrame) -> pd.DataFrame:
+    """Mean |SHAP| over the scored users and XGBoost gain, per feature."""
+    if result.status != TRAINED:
+        return pd.DataFrame({
+            "feature": result.features, "mean_abs_shap": np.nan, "gain": np.nan,
+            "status": result.status, "status_message": result.message,
+        })
+    values, _ = shap_values(result, scoring)
+    gain = result.booster.get_score(importance_type="gain")
+    return pd.DataFrame({
+        "feature": result.features,
+        "mean_abs_shap": np.abs(values).mean(axis=0),
+        "gain": [float(gain.get(f, 0.0)) for f in result.features],
+        "status": result.status,
+        "status_message": result.message,
+    })
+
+
+def metrics_frame(result: TrainResult) -> pd.DataFrame:
+    """One row per metric on the validation period, with the training status."""
+    names = ["auc", "pr_auc", "log_loss", "lift_top_decile", "precision_at_20", "precision_at_100",
+             "positives", "users"]
+    values = result.metrics or {
+        "positives": float(result.validation_positives), "users": float(result.validation_rows)
+    }
+    return pd.DataFrame({
+        "metric": names,
+        "value": [values.get(n, np.nan) for n in names],
+        "status": result.status,
+        "note": result.message,
+    })
+
+
+def save_artifacts(result: TrainResult, folder: Path) -> Path | None:
+    """Save the model as JSON and its metrics beside it; returns the model path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics_path = folder / "intent_model_metrics.json"
+    payload = {
+        "status": result.status, "message": result.message, "features": result.features,
+        "best_iteration": result.best_iteration, "train_rows": result.train_rows,
+        "train_positives": result.train_positives, "validation_rows": result.validation_rows,
+        "validation_positives": result.validation_positives, "validation_metrics": result.metrics,
+    }
+    metrics_path.write_text(json.dumps(payload, indent=2, default=float))
+    if result.status != TRAINED:
+        return None
+    model_path = folder / "intent_model.json"
+    result.booster.save_model(str(model_path))
+    return model_path
+
+
+def train_from_frames(
+    training_set: pd.DataFrame, features: list[str], seed: int = 42, min_positives: int = 20
+) -> TrainResult:
+    """Split ml_training_set rows by their `split` column and train."""
+    train = training_set[training_set["split"] == "train"]
+    validation = training_set[training_set["split"] == "validation"]
+    return train_model(train, validation, features, seed=seed, min_positives=min_positives)

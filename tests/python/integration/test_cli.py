@@ -1,0 +1,106 @@
+"""The CLI's read-only modes and experiment assignment against a built warehouse."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from intent_scoring import cli, reports
+
+from .dbt_helpers import query
+
+
+def test_rank_prints_and_writes_the_top_n(use_built_warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "top.csv"
+    text = reports.rank(5, out_path=out)
+    rows = list(csv.DictReader(out.open()))
+    assert [int(r["score_rank"]) for r in rows] == [1, 2, 3, 4, 5]
+    for row in rows:
+        assert row["user_id"] in text and row["label"] in {"high", "medium", "low"}
+
+
+def test_explain_global_reports_labels_distribution_and_features(use_built_warehouse: Path) -> None:
+    text = reports.explain_global()
+    for part in ("Weight set in effect: default", "Users per label", "Score percentiles", "Score histogram",
+                 "calendar_bookings", "Model global importance"):
+        assert part in text
+
+
+def test_explain_user_lists_every_feature_and_the_sum(use_built_warehouse: Path) -> None:
+    (user_id, raw_total) = query(
+        use_built_warehouse, "select user_id, raw_points_total from marts.user_scores where score_rank = 1"
+    )[0]
+    features = query(
+        use_built_warehouse,
+        "select feature, points from marts.user_score_contributions where user_id = ? and weight_set = 'default'",
+        [user_id],
+    )
+    text = reports.explain_user(user_id)
+    assert f"User {user_id}: rank 1" in text
+    assert f"{raw_total:+.2f}" in text
+    lines = text.splitlines()
+    shown = {line.split()[0]: float(line.split()[4]) for line in lines
+             if line.split()[:1] and line.split()[0] in dict(features)}
+    assert shown == pytest.approx(dict(features), abs=0.005)
+    assert "Sessions:" in text and "SHAP reasons" in text
+
+
+def test_unknown_user_suggests_close_ids(use_built_warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    existing = query(use_built_warehouse, "select min(user_id) from marts.user_scores")[0][0]
+    assert cli.main(["--mode", "explain", "--user-id", existing + "x"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown user_id" in err and existing in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_read_only_mode_on_a_missing_warehouse_names_the_build_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(tmp_path / "missing.duckdb"))
+    assert cli.main(["--mode", "rank"]) == 1
+    assert "--mode pipeline" in capsys.readouterr().err
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_export_writes_the_file_set(use_built_warehouse: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(reports, "DATA_DIR", tmp_path)
+    written = dict(reports.export("csv"))
+    names = {p.name for p in written}
+    assert names == {"raw_events.csv", "user_features.csv", "user_scores.csv", "top_users.csv",
+                     "user_model_scores.csv"}
+    assert written[tmp_path / "top_users.csv"] == 20
+    parquet = dict(reports.export("parquet"))
+    assert tmp_path / "marts" / "user_scores.parquet" in parquet
+
+
+def _assignments(path: Path) -> dict[str, str]:
+    return dict(query(path, "select user_id, experiment_group from marts.experiment_assignments"))
+
+
+def test_assignment_is_balanced_deterministic_and_salted(warehouse_copy: Path) -> None:
+    assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
+    first = _assignments(warehouse_copy)
+    assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
+    assert _assignments(warehouse_copy) == first
+    unbalanced = query(
+        warehouse_copy,
+        "select stratum from marts.experiment_assignments group by 1 "
+        "having abs(count(*) filter (where experiment_group = 'treatment') "
+        "- count(*) filter (where experiment_group = 'control')) > 1",
+    )
+    assert unbalanced == []
+    assert cli.main(["--mode", "assign", "--experiment", "autumn"]) == 0
+    second = _assignments(warehouse_copy)
+    assert set(second) == set(first)
+    moved = sum(first[u] != second[u] for u in first)
+    assert 0.3 < moved / len(first) < 0.7
+
+
+def test_help_documents_every_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    for mode in cli.MODES:
+        assert f"--mode {mode}" in text
