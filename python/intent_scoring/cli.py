@@ -26,9 +26,11 @@ MODES_HELP = textwrap.dedent(
                       python main.py --mode rank --n 20
       explain       global explanation, or one user's full breakdown with --user-id
                       python main.py --mode explain [--user-id u000123]
-      train         train the XGBoost model (point-in-time labels) and write its marts
+      train         train the XGBoost model outside dbt (same code as the dbt Python models) and write
+                    ml_model_scores, ml_feature_importance, ml_metrics and score_backtest
                       python main.py --mode train
-      score-model   score users with the trained model; --compare prints rules vs model
+      score-model   score users with the saved model; --compare also writes score_backtest and
+                    score_comparison and prints rules vs model
                       python main.py --mode score-model --compare
       assign        assign users to treatment/control, stratified by intent label and score decile
                       python main.py --mode assign --experiment spring_outreach [--treatment-share 0.5]
@@ -180,21 +182,28 @@ def mode_pipeline(args: argparse.Namespace) -> None:
 
 
 def mode_train(args: argparse.Namespace) -> None:
-    from intent_scoring.dbt_runner import run_dbt
+    from intent_scoring import ml_standalone, reports
+    from intent_scoring.warehouse import connect
 
-    run_dbt(["build", "--select", "+ml_model_scores", "ml_feature_importance", "ml_metrics", *_dbt_vars(args)])
-    from intent_scoring import reports
-
+    with connect() as con:
+        result = ml_standalone.train(con)
+    _say(result.message)
     print(reports.model_summary())
 
 
 def mode_score_model(args: argparse.Namespace) -> None:
-    from intent_scoring import reports
-    from intent_scoring.dbt_runner import run_dbt
+    from intent_scoring import ml_standalone, reports
+    from intent_scoring.warehouse import connect
 
-    run_dbt(["build", "--select", "ml_model_scores+", *_dbt_vars(args)])
+    try:
+        with connect() as con:
+            result = ml_standalone.score(con, compare=args.compare)
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from error
+    _say(f"scored users with the saved model ({result.status})")
     print(reports.model_summary())
     if args.compare:
+        print()
         print(reports.compare_rules_and_model())
 
 

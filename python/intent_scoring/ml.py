@@ -115,7 +115,8 @@ def predict_margin(result: TrainResult, frame: pd.DataFrame) -> np.ndarray:
     import xgboost as xgb
 
     matrix = xgb.DMatrix(_matrix(frame, result.features), feature_names=result.features)
-    return result.booster.predict(matrix, output_margin=True, iteration_range=_iteration_range(result))
+    margin = result.booster.predict(matrix, output_margin=True, iteration_range=_iteration_range(result))
+    return np.asarray(margin, dtype="float64")
 
 
 def predict_proba(result: TrainResult, frame: pd.DataFrame) -> np.ndarray:
@@ -269,10 +270,36 @@ def save_artifacts(result: TrainResult, folder: Path) -> Path | None:
     return model_path
 
 
+def load_artifacts(folder: Path) -> TrainResult:
+    """The model saved by save_artifacts, ready to score (status NOT_TRAINED when none was saved)."""
+    import xgboost as xgb
+
+    metrics_path = folder / "intent_model_metrics.json"
+    if not metrics_path.exists():
+        raise FileNotFoundError(f"no trained model in {folder}: run `python main.py --mode train` first")
+    saved = json.loads(metrics_path.read_text())
+    result = TrainResult(
+        status=saved["status"], message=saved["message"], features=saved["features"],
+        best_iteration=saved["best_iteration"], train_rows=saved["train_rows"],
+        train_positives=saved["train_positives"], validation_rows=saved["validation_rows"],
+        validation_positives=saved["validation_positives"], metrics=saved["validation_metrics"] or {},
+    )
+    if result.status == TRAINED:
+        booster = xgb.Booster()
+        booster.load_model(str(folder / "intent_model.json"))
+        result.booster = booster
+    return result
+
+
 def train_from_frames(
     training_set: pd.DataFrame, features: list[str], seed: int = 42, min_positives: int = 20
 ) -> TrainResult:
-    """Split ml_training_set rows by their `split` column and train."""
+    """Split ml_training_set rows by their `split` column and train.
+
+    Rows are sorted by key first: XGBoost's row subsampling depends on row order,
+    and dbt and the standalone path read the table in different orders.
+    """
+    training_set = training_set.sort_values("user_cutoff_key", kind="stable")
     train = training_set[training_set["split"] == "train"]
     validation = training_set[training_set["split"] == "validation"]
     return train_model(train, validation, features, seed=seed, min_positives=min_positives)

@@ -85,8 +85,13 @@ def _tiers_by_share(score: np.ndarray) -> np.ndarray:
     return tiers
 
 
-def backtest(training_set: pd.DataFrame, rule_scores: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """score_backtest: rules, model and two baselines on the same out-of-time validation labels."""
+def backtest(
+    training_set: pd.DataFrame, rule_scores: pd.DataFrame, config: dict, result: ml.TrainResult | None = None
+) -> pd.DataFrame:
+    """score_backtest: rules, model and two baselines on the same out-of-time validation labels.
+
+    result: an already trained (or loaded) model; by default, the one trained on training_set.
+    """
     validation = training_set[training_set["split"] == "validation"].reset_index(drop=True)
     rules = validation[["user_id"]].merge(rule_scores, on="user_id", how="left")
     y = validation[ml.LABEL].astype(int).to_numpy()
@@ -97,7 +102,7 @@ def backtest(training_set: pd.DataFrame, rule_scores: pd.DataFrame, config: dict
         ),
         "random": (_random_baseline(validation["user_id"]), None, "scored"),
     }
-    result = trained(training_set, config)
+    result = result or trained(training_set, config)
     if result.status == ml.TRAINED:
         probability = ml.predict_proba(result, validation)
         labels = ml.label_for(probability, config["high_probability"], config["medium_probability"])

@@ -67,3 +67,18 @@ def test_too_few_positives_skips_the_model_without_failing(tmp_path: Path, monke
     assert "at least" in statuses[0][1]
     assert query(path, "select count(*) from marts.user_scores")[0][0] == 60
     assert os.path.exists(tmp_path / "models" / "intent_model_metrics.json")
+
+
+def test_standalone_train_and_score_write_the_same_tables_as_dbt(warehouse_copy: Path) -> None:
+    from intent_scoring import ml_standalone
+
+    columns = "user_id, status, round(probability, 9), score, score_rank, label, explanation"
+    from_dbt = query(warehouse_copy, f"select {columns} from marts.ml_model_scores order by user_id")
+    with connect(path=warehouse_copy) as con:
+        ml_standalone.train(con)
+    assert query(warehouse_copy, f"select {columns} from marts.ml_model_scores order by user_id") == from_dbt
+    with connect(path=warehouse_copy) as con:
+        ml_standalone.score(con, compare=True)
+    assert query(warehouse_copy, f"select {columns} from marts.ml_model_scores order by user_id") == from_dbt
+    rho = query(warehouse_copy, "select distinct round(spearman_correlation, 9) from marts.score_comparison")
+    assert len(rho) == 1

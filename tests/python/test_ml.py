@@ -1,0 +1,81 @@
+"""ML helpers on small synthetic frames: metrics, training guard, SHAP additivity, explanations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from intent_scoring import ml
+
+
+def _frame(n: int, seed: int, signal: float = 2.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = rng.random(n) < 1 / (1 + np.exp(-(signal * x1 - 2)))
+    return pd.DataFrame({"user_id": [f"u{i}" for i in range(n)], "x1": x1, "x2": x2, ml.LABEL: y})
+
+
+def test_auc_matches_sklearn_including_ties() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    p = np.round(rng.random(500), 1)  # many ties
+    assert ml.evaluate(y, p)["auc"] == pytest.approx(roc_auc_score(y, p))
+
+
+def test_lift_and_precision_at_k() -> None:
+    y = np.array([1] * 10 + [0] * 90)
+    p = np.linspace(1, 0, 100)  # the positives are ranked first
+    metrics = ml.evaluate(y, p)
+    assert metrics["lift_top_decile"] == pytest.approx(10.0)
+    assert metrics["precision_at_20"] == pytest.approx(0.5)
+    assert metrics["positives"] == 10 and metrics["users"] == 100
+
+
+def test_too_few_positives_is_not_trained_with_a_reason() -> None:
+    train = _frame(200, 1).assign(**{ml.LABEL: False})
+    result = ml.train_model(train, _frame(200, 2), ["x1", "x2"], min_positives=5)
+    assert result.status == ml.NOT_TRAINED
+    assert "training period has 0 positive" in result.message
+    scored = ml.score_users(result, _frame(10, 3))
+    assert set(scored["status"]) == {ml.NOT_TRAINED} and scored["probability"].isna().all()
+
+
+def test_trained_model_is_deterministic_and_shap_adds_up_to_the_margin() -> None:
+    train, valid, scoring = _frame(3000, 1), _frame(1500, 2), _frame(300, 3)
+    first = ml.train_model(train, valid, ["x1", "x2"], seed=5, min_positives=5)
+    second = ml.train_model(train, valid, ["x1", "x2"], seed=5, min_positives=5)
+    assert first.status == ml.TRAINED
+    np.testing.assert_array_equal(ml.predict_margin(first, scoring), ml.predict_margin(second, scoring))
+    assert first.metrics["auc"] > 0.75
+    scored = ml.score_users(first, scoring)
+    for base, margin, contributions in scored[["base_value", "margin", "contributions"]].itertuples(index=False):
+        assert base + sum(json.loads(contributions).values()) == pytest.approx(margin, abs=1e-4)
+    # the informative feature dominates the global importance
+    importance = ml.feature_importance(first, scoring).set_index("feature")
+    assert importance.loc["x1", "mean_abs_shap"] > importance.loc["x2", "mean_abs_shap"]
+    assert sorted(scored["score_rank"]) == list(range(1, 301))
+
+
+def test_explanations_name_the_top_positive_features() -> None:
+    frame = pd.DataFrame({"pricing_views": [4.0], "bounce_rate": [0.5], "sessions": [2.0]})
+    values = np.array([[0.8, -0.3, 0.1]])
+    explanations, contributions = ml.explain(frame, values, ["pricing_views", "bounce_rate", "sessions"])
+    assert explanations == ["pricing views = 4 (+0.80), sessions = 2 (+0.10)"]
+    assert json.loads(contributions[0]) == {"pricing_views": 0.8, "bounce_rate": -0.3, "sessions": 0.1}
+
+
+def test_labels_by_probability_thresholds() -> None:
+    labels = ml.label_for(np.array([0.05, 0.1, 0.29, 0.3]), high=0.3, medium=0.1)
+    assert list(labels) == ["low", "medium", "medium", "high"]
+
+
+def test_saved_model_loads_and_scores_the_same(tmp_path) -> None:
+    result = ml.train_model(_frame(3000, 1), _frame(1500, 2), ["x1", "x2"], seed=5, min_positives=5)
+    ml.save_artifacts(result, tmp_path)
+    loaded = ml.load_artifacts(tmp_path)
+    scoring = _frame(100, 4)
+    np.testing.assert_allclose(ml.predict_margin(loaded, scoring), ml.predict_margin(result, scoring), atol=1e-6)
