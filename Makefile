@@ -23,7 +23,8 @@ run: install
 	$(PY) main.py --mode pipeline
 
 lint: install
-	$(VENV)/bin/ruff check python tests main.py
+	mkdir -p data
+	$(VENV)/bin/ruff check python tests main.py bench
 	$(VENV)/bin/dbt parse --quiet
 	INTENT_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(VENV)/bin/sqlfluff lint models tests --processes 2
 

@@ -34,6 +34,8 @@ MODES_HELP = textwrap.dedent(
                       python main.py --mode score-model --compare
       assign        assign users to treatment/control, stratified by intent label and score decile
                       python main.py --mode assign --experiment spring_outreach [--treatment-share 0.5]
+      bench         time every stage (generation, staging, sessionization, ..., ML) on N events, with peak memory
+                      python main.py --mode bench --events 1000000 [--no-ml]
       export        write the marts as CSV (or --format parquet) files under data/
                       python main.py --mode export [--format parquet]
 
@@ -73,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--experiment", help="assign: experiment name (salts the assignment)")
     parser.add_argument("--treatment-share", type=float, default=0.5, help="assign: share of users in treatment")
     parser.add_argument("--format", choices=["csv", "parquet"], default="csv", help="export: file format")
+    parser.add_argument("--events", type=int, action="append",
+                        help="bench: number of events (repeatable; default 1,000,000 and 10,000,000)")
+    parser.add_argument("--no-ml", action="store_true", help="bench: skip the ML stage")
     return parser
 
 
@@ -207,6 +212,15 @@ def mode_score_model(args: argparse.Namespace) -> None:
         print(reports.compare_rules_and_model())
 
 
+def mode_bench(args: argparse.Namespace) -> None:
+    from intent_scoring.bench import run_benchmark
+
+    for events in args.events or [1_000_000, 10_000_000]:
+        if events < 1000:
+            raise UserError("--events must be at least 1000")
+        _say(f"report: {run_benchmark(events, seed=args.seed, include_ml=not args.no_ml)}")
+
+
 MODES: dict[str, Callable[[argparse.Namespace], None]] = {
     "pipeline": mode_pipeline,
     "generate": mode_generate,
@@ -219,6 +233,7 @@ MODES: dict[str, Callable[[argparse.Namespace], None]] = {
     "score-model": mode_score_model,
     "assign": mode_assign,
     "export": mode_export,
+    "bench": mode_bench,
 }
 
 

@@ -1,0 +1,158 @@
+"""Benchmark: time and peak memory of every pipeline stage on N generated events.
+
+`python main.py --mode bench --events 1000000` (or `python bench/run.py --events ...`).
+Each dbt stage runs in its own process so its peak RSS is its own; the floor
+(DuckDB sorting the events by user and time, and grouping them by user) is
+measured in the same run on the same data. Results: a markdown table printed
+and written with a JSON copy under data/bench/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from intent_scoring.warehouse import DATA_DIR, PROJECT_ROOT
+
+RULE_STAGES: list[tuple[str, list[list[str]]]] = [
+    ("dbt parse (overhead)", [["parse"]]),
+    ("staging", [["run", "--select", "staging"]]),
+    ("sessionization", [["run", "--select", "int_events_sessionized"]]),
+    ("sessions mart", [["run", "--select", "sessions"]]),
+    ("user features", [["run", "--select", "int_feature_cutoffs", "int_sessions_at_cutoff",
+                        "int_user_features_at_cutoff", "user_features"]]),
+    ("scoring", [["seed"], ["run", "--select", "user_features+", "--exclude", "user_features", "marts.ml"]]),
+    ("data tests", [["test", "--exclude", "marts.ml", "test_type:unit"]]),
+]
+ML_STAGE = ("ml training + SHAP", [["run", "--select", "marts.ml"]])
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float
+    peak_rss_mb: float
+    events_per_second: float
+
+
+def _run_child(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """Run python code in a child process; return (seconds, peak RSS in MB) of that child alone."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"benchmark step failed: {code[:120]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _dbt_code(commands: list[list[str]]) -> str:
+    return (
+        "from intent_scoring.dbt_runner import run_dbt\n"
+        + "".join(f"run_dbt({command!r}, quiet=True)\n" for command in commands)
+    )
+
+
+def _floor(env: dict[str, str], events: int) -> list[StageResult]:
+    """The time DuckDB itself takes to sort the events by (user, time) and to group them by user."""
+    code = (
+        "import duckdb, os, time, json\n"
+        "con = duckdb.connect(os.environ['INTENT_WAREHOUSE'])\n"
+        "con.execute(f\"set threads = {os.environ['INTENT_DUCKDB_THREADS']}\")\n"
+        "con.execute(f\"set memory_limit = '{os.environ['INTENT_MEMORY_LIMIT']}'\")\n"
+        "out = {}\n"
+        "t = time.perf_counter()\n"
+        "con.execute('create or replace temp table floor_sorted as select * from staging.stg_web__events "
+        "order by user_id, event_at, event_id')\n"
+        "out['sort'] = time.perf_counter() - t\n"
+        "t = time.perf_counter()\n"
+        "con.execute('create or replace temp table floor_grouped as select user_id, count(*) as n, "
+        "min(event_at) as first_at, max(event_at) as last_at from staging.stg_web__events group by 1')\n"
+        "out['group'] = time.perf_counter() - t\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, check=True)
+    timings = json.loads(result.stdout.strip().splitlines()[-1])
+    return [
+        StageResult("floor: sort by (user, time)", timings["sort"], float("nan"), events / timings["sort"]),
+        StageResult("floor: group by user", timings["group"], float("nan"), events / timings["group"]),
+    ]
+
+
+def _stage(name: str, code: str, env: dict[str, str], events: int) -> StageResult:
+    seconds, rss = _run_child(code, env)
+    print(f"  {name:<28} {seconds:8.2f} s  {rss:8.0f} MB", file=sys.stderr, flush=True)
+    return StageResult(name, seconds, rss, events / seconds if seconds else float("nan"))
+
+
+def run_benchmark(events: int, seed: int = 42, include_ml: bool = True, folder: Path | None = None) -> Path:
+    """Generate `events` events, time every stage, write the report; returns the markdown path."""
+    from intent_scoring.generator import n_users_for_events
+
+    folder = folder or DATA_DIR / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    warehouse = folder / f"bench_{events}.duckdb"
+    warehouse.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "INTENT_WAREHOUSE": str(warehouse),
+        "PYTHONPATH": str(PROJECT_ROOT / "python"),
+        "INTENT_DUCKDB_THREADS": os.environ.get("INTENT_DUCKDB_THREADS", str(os.cpu_count() or 2)),
+        "INTENT_MEMORY_LIMIT": os.environ.get("INTENT_MEMORY_LIMIT", "8GB"),
+    }
+    n_users = n_users_for_events(events)
+    print(f"benchmark: ~{events:,} events ({n_users:,} users), threads={env['INTENT_DUCKDB_THREADS']}, "
+          f"memory_limit={env['INTENT_MEMORY_LIMIT']}", file=sys.stderr)
+    results = [_stage("generation", (
+        "from intent_scoring.generator import GeneratorConfig, write_generated\n"
+        "from intent_scoring.warehouse import connect\n"
+        f"con = connect()\nwrite_generated(con, GeneratorConfig(n_users={n_users}, seed={seed}))\ncon.close()\n"
+    ), env, events)]
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        raw_events = con.execute("select count(*) from raw.events").fetchone()[0]
+    for name, commands in RULE_STAGES:
+        results.append(_stage(name, _dbt_code(commands), env, raw_events))
+        if name == "staging":
+            results.extend(_floor(env, raw_events))
+    rules_total = sum(r.seconds for r in results if r.stage in {n for n, _ in RULE_STAGES})
+    results.append(_stage("full rules build (one dbt build)",
+                          _dbt_code([["build", "--exclude", "marts.ml"]]), env, raw_events))
+    if include_ml:
+        results.append(_stage(ML_STAGE[0], _dbt_code(ML_STAGE[1]), env, raw_events))
+    sort_floor = next(r.seconds for r in results if r.stage.startswith("floor: sort"))
+    session_seconds = next(r.seconds for r in results if r.stage == "sessionization")
+    summary = {
+        "events": raw_events, "users": n_users, "threads": env["INTENT_DUCKDB_THREADS"],
+        "memory_limit": env["INTENT_MEMORY_LIMIT"], "sum_of_rule_stages_seconds": rules_total,
+        "sessionization_over_sort_floor": session_seconds / sort_floor,
+        "stages": [asdict(r) for r in results],
+    }
+    return _write_report(folder, summary, results)
+
+
+def _write_report(folder: Path, summary: dict, results: list[StageResult]) -> Path:
+    lines = [
+        f"# Benchmark: {summary['events']:,} events, {summary['users']:,} users",
+        "",
+        f"DuckDB threads={summary['threads']}, memory_limit={summary['memory_limit']}",
+        "",
+        "| stage | seconds | events/s | peak RSS (MB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in results:
+        rss = "-" if r.peak_rss_mb != r.peak_rss_mb else f"{r.peak_rss_mb:,.0f}"
+        lines.append(f"| {r.stage} | {r.seconds:.2f} | {r.events_per_second:,.0f} | {rss} |")
+    lines += ["", f"Sessionization / sort floor: {summary['sessionization_over_sort_floor']:.2f}x", ""]
+    markdown = folder / f"bench_{summary['events']}.md"
+    markdown.write_text("\n".join(lines))
+    (folder / f"bench_{summary['events']}.json").write_text(json.dumps(summary, indent=2))
+    print("\n".join(lines))
+    return markdown
