@@ -38,8 +38,40 @@
     sum(case when coalesce(time_on_page_sec, 0) = 0 then 1 else 0 end) as zero_time_events,
     avg(time_on_page_sec) as avg_time_on_page_sec,
     avg(scroll_depth_pct) as avg_scroll_depth_pct,
+    count(time_on_page_sec) as timed_events,
+    coalesce(sum(scroll_depth_pct), 0) as total_scroll_depth_pct,
+    count(scroll_depth_pct) as scrolled_events,
+    {#- Time decay factorizes: sum of exp(-ln2 (as_of - t) / h) over a session's events
+        = exp(-ln2 (as_of - start) / h) * sum of exp(ln2 (t - start) / h), so each session
+        stores the second factor and features at any as_of multiply by the first. #}
+    {%- for event_type in decayed_event_types() %}
+    sum(
+        case
+            when event_type = '{{ event_type }}' then {{ decay_growth('session_started_at', 'event_at') }}
+            else 0
+        end
+    ) as {{ event_count_column(event_type) }}_decay_weight,
+    {%- endfor %}
+    sum(
+        case when is_high_intent then {{ decay_growth('session_started_at', 'event_at') }} else 0 end
+    ) as high_intent_decay_weight,
     min(event_at) as started_at,
     max(event_at) as ended_at
+{%- endmacro %}
+
+{#- The high-intent event types whose time-decayed counts are features. -#}
+{% macro decayed_event_types() -%}
+    {{ return(['signup', 'calendar_booking', 'demo_request_click', 'pricing_page_view']) }}
+{%- endmacro %}
+
+{#- exp(ln2 * (later - earlier) / half-life): how much an event grows in weight from earlier to later. -#}
+{% macro decay_growth(earlier, later) -%}
+    exp(0.6931471805599453 * {{ seconds_between(earlier, later) }} / ({{ var('decay_half_life_days') }} * 86400.0))
+{%- endmacro %}
+
+{#- exp(-ln2 * (later - earlier) / half-life): the weight left after decaying from earlier to later. -#}
+{% macro decay_factor(earlier, later) -%}
+    exp(-0.6931471805599453 * {{ seconds_between(earlier, later) }} / ({{ var('decay_half_life_days') }} * 86400.0))
 {%- endmacro %}
 
 {#- Flags derived from the roll-up columns above; thresholds are project vars. -#}

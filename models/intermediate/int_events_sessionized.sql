@@ -43,7 +43,12 @@ numbered as (
         sum(is_new_session) over (
             partition by user_id order by event_at, event_id
             rows between unbounded preceding and current row
-        ) as session_number
+        ) as session_number,
+        -- the latest session start so far is this event's session start
+        max(case when is_new_session = 1 then event_at end) over (
+            partition by user_id order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_started_at
     from flagged
 ),
 
@@ -71,6 +76,7 @@ final as (
         is_high_intent,
         is_page_view,
         is_new_session = 1 as is_session_start,
+        session_started_at,
         event_at
     from numbered
 )

@@ -26,6 +26,8 @@ weighted as (
     from features
     inner join weights
         on features.feature = weights.feature
+    -- every set scores today; past cutoffs (for the backtest) only need the set in effect
+    where features.offset_days = 0 or weights.weight_set = '{{ var("weight_set") }}'
 ),
 
 -- normalize with the seed's transform and cap only (no batch statistics)
@@ -44,17 +46,6 @@ pointed as (
     from normalized
 ),
 
--- the seed's reason phrase with {value} / {pct} filled in
-explained as (
-    select
-        *,
-        replace(
-            replace(reason, '{value}', {{ format_number('raw_value') }}),
-            '{pct}', {{ format_percent('raw_value') }}
-        ) as reason_text
-    from pointed
-),
-
 final as (
     select
         {{ dbt.concat([
@@ -65,14 +56,14 @@ final as (
         feature,
         dimension,
         transform,
-        reason_text,
+        reason,
         raw_value,
         normalized_value,
         weight,
         cap,
         points,
         offset_days
-    from explained
+    from pointed
 )
 
 select * from final

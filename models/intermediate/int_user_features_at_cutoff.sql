@@ -1,6 +1,4 @@
 -- one row per (user, cutoff): behaviour features computed only from events at or before the cutoff
-{%- set half_life = var('decay_half_life_days') %}
-{%- set decayed_types = ['signup', 'calendar_booking', 'demo_request_click', 'pricing_page_view'] %}
 with
 
 users as (
@@ -9,10 +7,6 @@ users as (
 
 cutoffs as (
     select * from {{ ref('int_feature_cutoffs') }}
-),
-
-events as (
-    select * from {{ ref('int_events_sessionized') }}
 ),
 
 sessions as (
@@ -30,54 +24,30 @@ users_by_cutoff as (
     where users.created_at is null or users.created_at <= cutoffs.as_of
 ),
 
--- events by each cutoff from sessions that do not look like bots: spam never counts as engagement
-human_events as (
-    select
-        sessions.as_of,
-        events.user_id,
-        events.event_type,
-        events.is_high_intent,
-        events.is_page_view,
-        events.time_on_page_sec,
-        events.scroll_depth_pct,
-        events.event_at,
-        {{ seconds_between('events.event_at', 'sessions.as_of') }} / 86400.0 as age_days
-    from events
-    inner join sessions
-        on
-            events.session_key = sessions.session_key
-            and events.event_at <= sessions.as_of
-    where not sessions.is_spam
-),
-
--- funnel counts, engagement and time-decayed intent per user and cutoff
+-- funnel counts, engagement and time-decayed intent from sessions that do not look like
+-- bots (spam never counts as engagement); sessions carry sums, so these are exact
 event_features as (
     select
         as_of,
         user_id,
         {%- for event_type in var('event_types') if event_type != 'page_view' %}
-        sum(case when event_type = '{{ event_type }}' then 1 else 0 end) as {{ event_count_column(event_type) }},
+        sum({{ event_count_column(event_type) }}) as {{ event_count_column(event_type) }},
         {%- endfor %}
-        sum(case when is_page_view then 1 else 0 end) as page_views,
-        count(distinct {{ dbt.date_trunc('day', 'event_at') }}) as active_days,
-        avg(time_on_page_sec) as avg_time_on_page_sec,
-        avg(scroll_depth_pct) as avg_scroll_depth_pct,
-        -- each event counts exp(-ln2 * age / half-life): 1 today, 0.5 one half-life ago
-        {%- for event_type in decayed_types %}
+        sum(viewed_pages) as page_views,
+        count(distinct {{ dbt.date_trunc('day', 'started_at') }}) as active_days,
+        sum(total_time_on_page_sec) / nullif(sum(timed_events), 0) as avg_time_on_page_sec,
+        sum(total_scroll_depth_pct) / nullif(sum(scrolled_events), 0) as avg_scroll_depth_pct,
+        -- each event weighs exp(-ln2 * age / half-life): 1 at as_of, 0.5 one half-life before
+        {%- for event_type in decayed_event_types() %}
         sum(
-            case
-                when event_type = '{{ event_type }}'
-                    then exp(-0.6931471805599453 * age_days / {{ half_life }})
-                else 0
-            end
+            {{ decay_factor('started_at', 'as_of') }} * {{ event_count_column(event_type) }}_decay_weight
         ) as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}
-        sum(
-            case when is_high_intent then exp(-0.6931471805599453 * age_days / {{ half_life }}) else 0 end
-        ) as decayed_high_intent_events,
-        min(event_at) as first_event_at,
-        max(event_at) as last_event_at
-    from human_events
+        sum({{ decay_factor('started_at', 'as_of') }} * high_intent_decay_weight) as decayed_high_intent_events,
+        min(started_at) as first_event_at,
+        max(ended_at) as last_event_at
+    from sessions
+    where not is_spam
     group by 1, 2
 ),
 
@@ -125,7 +95,7 @@ joined as (
             as days_since_last_event,
         {{ seconds_between('event_features.first_event_at', 'users_by_cutoff.as_of') }} / 86400.0
             as days_since_first_event,
-        {%- for event_type in decayed_types %}
+        {%- for event_type in decayed_event_types() %}
         coalesce(event_features.decayed_{{ event_count_column(event_type) }}, 0)
             as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}

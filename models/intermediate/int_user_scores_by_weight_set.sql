@@ -74,7 +74,8 @@ final as (
         user_id,
         offset_days,
         label,
-        score_rank,
+        -- bigint on every engine (Spark's row_number is an int)
+        cast(score_rank as {{ dbt.type_bigint() }}) as score_rank,
         score,
         raw_points_total,
         intent_points,

@@ -1,25 +1,8 @@
--- one row per session: what happened in it and whether it looks like a bounce, a bot or a return
+-- one row per session: what happened in it and whether it looks like a bounce, a bot or a return visit
 with
 
-events as (
-    select * from {{ ref('int_events_sessionized') }}
-),
-
--- count each kind of event once per session
-rolled_up as (
-    select
-        session_key,
-        {{ session_rollup_columns() }}
-    from events
-    group by 1
-),
-
--- bounce / spam / repeat flags from the thresholds in dbt_project.yml
-flagged as (
-    select
-        *,
-        {{ session_flag_columns() }}
-    from rolled_up
+sessions as (
+    select * from {{ ref('int_sessions_rolled_up') }}
 ),
 
 final as (
@@ -49,7 +32,7 @@ final as (
         is_repeat,
         started_at,
         ended_at
-    from flagged
+    from sessions
 )
 
 select * from final

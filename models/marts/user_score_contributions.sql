@@ -11,6 +11,17 @@ current_cutoff as (
     where offset_days = 0
 ),
 
+-- the seed's reason phrase with {value} / {pct} filled in, for explanations
+explained as (
+    select
+        *,
+        replace(
+            replace(reason, '{value}', {{ format_number('raw_value') }}),
+            '{pct}', {{ format_percent('raw_value') }}
+        ) as reason_text
+    from current_cutoff
+),
+
 final as (
     select
         {{ dbt.concat(["weight_set", "'|'", "user_id", "'|'", "feature"]) }} as contribution_key,
@@ -25,7 +36,7 @@ final as (
         weight,
         cap,
         points
-    from current_cutoff
+    from explained
 )
 
 select * from final
