@@ -56,7 +56,8 @@
         case when is_high_intent then {{ decay_growth('session_started_at', 'event_at') }} else 0 end
     ) as high_intent_decay_weight,
     min(event_at) as started_at,
-    max(event_at) as ended_at
+    max(event_at) as ended_at,
+    max(processed_at) as processed_at
 {%- endmacro %}
 
 {#- The high-intent event types whose time-decayed counts are features. -#}
@@ -66,19 +67,22 @@
 
 {#- exp(ln2 * (later - earlier) / half-life): how much an event grows in weight from earlier to later. -#}
 {% macro decay_growth(earlier, later) -%}
-    exp(0.6931471805599453 * {{ seconds_between(earlier, later) }} / ({{ var('decay_half_life_days') }} * 86400.0))
+    exp(0.6931471805599453 * cast({{ seconds_between(earlier, later) }} as {{ type_double() }})
+        / ({{ var('decay_half_life_days') }} * 86400.0))
 {%- endmacro %}
 
 {#- exp(-ln2 * (later - earlier) / half-life): the weight left after decaying from earlier to later. -#}
 {% macro decay_factor(earlier, later) -%}
-    exp(-0.6931471805599453 * {{ seconds_between(earlier, later) }} / ({{ var('decay_half_life_days') }} * 86400.0))
+    exp(-0.6931471805599453 * cast({{ seconds_between(earlier, later) }} as {{ type_double() }})
+        / ({{ var('decay_half_life_days') }} * 86400.0))
 {%- endmacro %}
 
 {#- Flags derived from the roll-up columns above; thresholds are project vars. -#}
 {% macro session_flag_columns() -%}
     {{ seconds_between('started_at', 'ended_at') }} as duration_sec,
-    -- events per minute over the session's span, at least one second long
-    event_count * 60.0 / case
+    -- events per minute over the session's span, at least one second long (a double on every
+    -- engine: Spark would keep `count * 60.0 / n` a rounded decimal)
+    cast(event_count as {{ type_double() }}) * 60 / case
         when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
         else {{ seconds_between('started_at', 'ended_at') }}
     end as events_per_minute,
@@ -91,7 +95,7 @@
     (
         (
             event_count >= {{ var('spam_min_events') }}
-            and event_count * 60.0 / case
+            and cast(event_count as {{ type_double() }}) * 60 / case
                 when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
                 else {{ seconds_between('started_at', 'ended_at') }}
             end >= {{ var('spam_min_events_per_minute') }}

@@ -1,9 +1,35 @@
 -- one row per valid event, with the session it belongs to (sessions split by inactivity gap)
+{{ incremental_by_user_config() }}
 with
 
-events as (
+staged as (
     select * from {{ ref('stg_web__events') }}
 ),
+
+{%- if is_incremental() %}
+
+-- users with events not sessionized yet; all their events are sessionized again, so a late
+-- event or a session spanning the load boundary ends up exactly as in a full refresh
+changed_users as (
+    select distinct staged.user_id
+    from staged
+    left join {{ this }} as done
+        on staged.event_id = done.event_id
+    where done.event_id is null
+),
+
+events as (
+    select staged.*
+    from staged
+    inner join changed_users
+        on staged.user_id = changed_users.user_id
+),
+{%- else %}
+
+events as (
+    select * from staged
+),
+{%- endif %}
 
 -- the same user's previous event; ties in time are ordered by event_id so reruns agree
 with_previous as (
@@ -77,7 +103,8 @@ final as (
         is_page_view,
         is_new_session = 1 as is_session_start,
         session_started_at,
-        event_at
+        event_at,
+        {{ processed_at() }} as processed_at
     from numbered
 )
 

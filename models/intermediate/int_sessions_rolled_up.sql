@@ -1,8 +1,20 @@
 -- one row per session: counts, sums and flags rolled up from its events (the sessions mart's source)
+{{ incremental_by_user_config() }}
 with
 
-events as (
+sessionized as (
     select * from {{ ref('int_events_sessionized') }}
+),
+
+-- on an incremental run, only users sessionized again since this model last ran
+events as (
+    select * from sessionized
+    {%- if is_incremental() %}
+    where user_id in (
+        select user_id from sessionized
+        where processed_at > {{ last_processed_at() }}
+    )
+    {%- endif %}
 ),
 
 -- count each kind of event once per session; keep sums and counts so sessions add up exactly

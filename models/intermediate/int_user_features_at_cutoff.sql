@@ -83,18 +83,19 @@ joined as (
         coalesce(event_features.active_days, 0) as active_days,
         case
             when coalesce(session_features.sessions, 0) = 0 then 0
-            else session_features.repeat_sessions * 1.0 / session_features.sessions
+            else cast(session_features.repeat_sessions as {{ type_double() }}) / session_features.sessions
         end as repeat_session_rate,
         case
             when coalesce(session_features.sessions, 0) = 0 then 0
-            else coalesce(event_features.page_views, 0) * 1.0 / session_features.sessions
+            else cast(coalesce(event_features.page_views, 0) as {{ type_double() }}) / session_features.sessions
         end as pages_per_session,
         event_features.avg_time_on_page_sec,
         event_features.avg_scroll_depth_pct,
-        {{ seconds_between('event_features.last_event_at', 'users_by_cutoff.as_of') }} / 86400.0
-            as days_since_last_event,
-        {{ seconds_between('event_features.first_event_at', 'users_by_cutoff.as_of') }} / 86400.0
-            as days_since_first_event,
+        -- shares and days are doubles on every engine (Spark keeps `n * 1.0 / m` a rounded decimal)
+        cast({{ seconds_between('event_features.last_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
+        / 86400 as days_since_last_event,
+        cast({{ seconds_between('event_features.first_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
+        / 86400 as days_since_first_event,
         {%- for event_type in decayed_event_types() %}
         coalesce(event_features.decayed_{{ event_count_column(event_type) }}, 0)
             as decayed_{{ event_count_column(event_type) }},
@@ -102,11 +103,11 @@ joined as (
         coalesce(event_features.decayed_high_intent_events, 0) as decayed_high_intent_events,
         case
             when coalesce(session_features.sessions, 0) = 0 then 0
-            else session_features.bounced_sessions * 1.0 / session_features.sessions
+            else cast(session_features.bounced_sessions as {{ type_double() }}) / session_features.sessions
         end as bounce_rate,
         case
             when coalesce(session_features.total_sessions, 0) = 0 then 0
-            else session_features.spam_sessions * 1.0 / session_features.total_sessions
+            else cast(session_features.spam_sessions as {{ type_double() }}) / session_features.total_sessions
         end as spam_session_share,
         users_by_cutoff.account_balance_usd,
         users_by_cutoff.recent_pages_viewed,

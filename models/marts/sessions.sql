@@ -1,8 +1,17 @@
 -- one row per session: what happened in it and whether it looks like a bounce, a bot or a return visit
+{{ incremental_by_user_config() }}
 with
 
-sessions as (
+rolled_up as (
     select * from {{ ref('int_sessions_rolled_up') }}
+),
+
+-- on an incremental run, only users whose sessions were rolled up again
+sessions as (
+    select * from rolled_up
+    {%- if is_incremental() %}
+    where processed_at > {{ last_processed_at() }}
+    {%- endif %}
 ),
 
 final as (
@@ -31,7 +40,8 @@ final as (
         is_spam,
         is_repeat,
         started_at,
-        ended_at
+        ended_at,
+        processed_at
     from sessions
 )
 

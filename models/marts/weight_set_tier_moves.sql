@@ -24,7 +24,7 @@ final as (
     select
         {{ dbt.concat(["label_a", "'->'", "label_b"]) }} as tier_move_key,
         *,
-        user_count * 1.0 / sum(user_count) over () as share_of_users
+        cast(user_count as {{ type_double() }}) / sum(user_count) over () as share_of_users
     from moves
 )
 

@@ -1,14 +1,22 @@
 -- one row per valid event: the first-loaded copy of each event_id that passed every check
+{{ incremental_by_user_config(unique_key='event_id') }}
 with
 
 events as (
     select * from {{ ref('base_web__events') }}
 ),
 
--- keep first copies that were not quarantined
+-- keep first copies that were not quarantined (on an incremental run: only those not staged yet)
 valid as (
-    select * from events
-    where copy_number = 1 and rejection_reason is null
+    select events.* from events
+    {%- if is_incremental() %}
+    left join {{ this }} as staged
+        on events.event_id = staged.event_id
+    {%- endif %}
+    where
+        events.copy_number = 1
+        and events.rejection_reason is null
+        and {{ 'staged.event_id is null' if is_incremental() else 'true' }}
 ),
 
 final as (

@@ -9,6 +9,7 @@ and written with a JSON copy under data/bench/.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ RULE_STAGES: list[tuple[str, list[list[str]]]] = [
     ("dbt parse (overhead)", [["parse"]]),
     ("staging", [["run", "--select", "staging"]]),
     ("sessionization", [["run", "--select", "int_events_sessionized"]]),
-    ("sessions mart", [["run", "--select", "sessions"]]),
+    ("sessions mart", [["run", "--select", "int_sessions_rolled_up", "sessions"]]),
     ("user features", [["run", "--select", "int_feature_cutoffs", "int_sessions_at_cutoff",
                         "int_user_features_at_cutoff", "user_features"]]),
     ("scoring", [["seed"], ["run", "--select", "user_features+", "--exclude", "user_features", "marts.ml"]]),
@@ -91,8 +92,14 @@ def _stage(name: str, code: str, env: dict[str, str], events: int) -> StageResul
     return StageResult(name, seconds, rss, events / seconds if seconds else float("nan"))
 
 
-def run_benchmark(events: int, seed: int = 42, include_ml: bool = True, folder: Path | None = None) -> Path:
-    """Generate `events` events, time every stage, write the report; returns the markdown path."""
+def run_benchmark(
+    events: int, seed: int = 42, include_ml: bool = True, incremental: bool = False, folder: Path | None = None
+) -> Path:
+    """Generate `events` events, time every stage, write the report; returns the markdown path.
+
+    incremental: afterwards append about 1% more events (a few days' load) and time the
+    incremental rules build against the full one.
+    """
     from intent_scoring.generator import n_users_for_events
 
     folder = folder or DATA_DIR / "bench"
@@ -127,15 +134,46 @@ def run_benchmark(events: int, seed: int = 42, include_ml: bool = True, folder: 
                           _dbt_code([["build", "--exclude", "marts.ml"]]), env, raw_events))
     if include_ml:
         results.append(_stage(ML_STAGE[0], _dbt_code(ML_STAGE[1]), env, raw_events))
+    if incremental:
+        results.extend(_incremental_stages(env, events, seed, warehouse))
     sort_floor = next(r.seconds for r in results if r.stage.startswith("floor: sort"))
     session_seconds = next(r.seconds for r in results if r.stage == "sessionization")
+    full = next(r.seconds for r in results if r.stage.startswith("full rules build"))
+    incremental_build = next((r.seconds for r in results if r.stage.startswith("incremental rules build")), None)
     summary = {
+        "incremental_over_full": incremental_build / full if incremental_build else None,
         "events": raw_events, "users": n_users, "threads": env["INTENT_DUCKDB_THREADS"],
         "memory_limit": env["INTENT_MEMORY_LIMIT"], "sum_of_rule_stages_seconds": rules_total,
         "sessionization_over_sort_floor": session_seconds / sort_floor,
         "stages": [asdict(r) for r in results],
     }
     return _write_report(folder, summary, results)
+
+
+def _incremental_stages(env: dict[str, str], events: int, seed: int, warehouse: Path) -> list[StageResult]:
+    """Append ~1% new events after the last loaded day, then time the incremental build."""
+    import duckdb
+
+    from intent_scoring.generator import n_users_for_events
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        before, latest = con.execute("select count(*), max(event_at)::date from raw.events").fetchone()
+    # a 3-day load for a slice of the users: about 1% of the events already there
+    users = max(1, n_users_for_events(events) * 3 // 100)
+    end = latest + datetime.timedelta(days=3)
+    results = [_stage("append ~1% (generate --append)", (
+        "import datetime\n"
+        "from intent_scoring.generator import GeneratorConfig, write_generated\n"
+        "from intent_scoring.warehouse import connect\n"
+        f"con = connect()\nwrite_generated(con, GeneratorConfig(n_users={users}, seed={seed}, days=3, "
+        f"end_date=datetime.date.fromisoformat('{end}')), append=True)\ncon.close()\n"
+    ), env, events // 100)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = con.execute("select count(*) from raw.events").fetchone()[0]
+    print(f"  appended {after - before:,} events ({(after - before) / before:.1%})", file=sys.stderr)
+    results.append(_stage("incremental rules build (one dbt build)",
+                          _dbt_code([["build", "--exclude", "marts.ml"]]), env, after - before))
+    return results
 
 
 def _write_report(folder: Path, summary: dict, results: list[StageResult]) -> Path:
@@ -151,6 +189,8 @@ def _write_report(folder: Path, summary: dict, results: list[StageResult]) -> Pa
         rss = "-" if r.peak_rss_mb != r.peak_rss_mb else f"{r.peak_rss_mb:,.0f}"
         lines.append(f"| {r.stage} | {r.seconds:.2f} | {r.events_per_second:,.0f} | {rss} |")
     lines += ["", f"Sessionization / sort floor: {summary['sessionization_over_sort_floor']:.2f}x", ""]
+    if summary.get("incremental_over_full"):
+        lines += [f"Incremental build / full build: {summary['incremental_over_full']:.1%}", ""]
     markdown = folder / f"bench_{summary['events']}.md"
     markdown.write_text("\n".join(lines))
     (folder / f"bench_{summary['events']}.json").write_text(json.dumps(summary, indent=2))

@@ -16,6 +16,8 @@ MODES_HELP = textwrap.dedent(
                       python main.py --mode pipeline --n-users 5000 --seed 42
       generate      write synthetic raw.users / raw.events into the warehouse
                       python main.py --mode generate --n-users 5000 --seed 42 [--days 120] [--clean] [--append]
+                    or as Parquet files for Spark and other engines (data/raw/{users,events}.parquet):
+                      python main.py --mode generate --format parquet [--path data/raw]
       load-csv      load an export in the assessment CSV format into the raw tables (all or nothing)
                       python main.py --mode load-csv --path events.csv [--append]
       featurize     dbt build through marts.user_features (sessions and features, with tests)
@@ -35,9 +37,11 @@ MODES_HELP = textwrap.dedent(
       assign        assign users to treatment/control, stratified by intent label and score decile
                       python main.py --mode assign --experiment spring_outreach [--treatment-share 0.5]
       bench         time every stage (generation, staging, sessionization, ..., ML) on N events, with peak memory
-                      python main.py --mode bench --events 1000000 [--no-ml]
+                      python main.py --mode bench --events 1000000 [--no-ml] [--incremental]
       export        write the marts as CSV (or --format parquet) files under data/
                       python main.py --mode export [--format parquet]
+      serve         local read-only web dashboard and JSON API (/api/) over the marts
+                      python main.py --mode serve [--host 127.0.0.1] [--port 8765]
 
     The warehouse is data/warehouse.duckdb unless INTENT_WAREHOUSE names another file.
     """
@@ -64,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="generate: last day of the window (default: a fixed date, never the clock)")
     parser.add_argument("--clean", action="store_true", help="generate: no messy rows")
     parser.add_argument("--append", action="store_true", help="generate/load-csv: add to the raw tables")
-    parser.add_argument("--path", type=Path, help="load-csv: the CSV file")
+    parser.add_argument("--path", type=Path, help="load-csv: the CSV file; generate --format parquet: the folder")
     parser.add_argument("--n", type=int, default=20, help="rank/pipeline: how many users to show")
     parser.add_argument("--user-id", help="explain: the user to explain")
     parser.add_argument("--weight-set", default=None, help="score-rules/pipeline: weight set from seeds/weights.csv")
@@ -74,10 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--compare", action="store_true", help="score-model: compare with the rule scores")
     parser.add_argument("--experiment", help="assign: experiment name (salts the assignment)")
     parser.add_argument("--treatment-share", type=float, default=0.5, help="assign: share of users in treatment")
-    parser.add_argument("--format", choices=["csv", "parquet"], default="csv", help="export: file format")
+    parser.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                        help="export: file format; generate: parquet writes Parquet files instead of the warehouse")
     parser.add_argument("--events", type=int, action="append",
                         help="bench: number of events (repeatable; default 1,000,000 and 10,000,000)")
     parser.add_argument("--no-ml", action="store_true", help="bench: skip the ML stage")
+    parser.add_argument("--incremental", action="store_true",
+                        help="bench: also append ~1%% new events and time the incremental build")
+    parser.add_argument("--host", default="127.0.0.1", help="serve: address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="serve: port to listen on (default 8765)")
     return parser
 
 
@@ -100,6 +109,22 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _next_window_end(days: int) -> dt.date:
+    """For --append without --end-date: the window right after the latest event already loaded."""
+    import duckdb
+
+    from intent_scoring.warehouse import connect
+
+    try:
+        with connect(read_only=True) as con:
+            latest = con.execute("select max(event_at) from raw.events").fetchone()[0]
+    except duckdb.CatalogException as error:
+        raise UserError("--append needs existing raw events: run `--mode generate` without --append first") from error
+    if latest is None:
+        raise UserError("--append needs existing raw events: run `--mode generate` without --append first")
+    return latest.date() + dt.timedelta(days=days)
+
+
 def mode_generate(args: argparse.Namespace) -> None:
     from intent_scoring.generator import GeneratorConfig, write_generated
     from intent_scoring.warehouse import connect
@@ -107,10 +132,21 @@ def mode_generate(args: argparse.Namespace) -> None:
     options = {"n_users": args.n_users, "seed": args.seed, "days": args.days, "clean": args.clean}
     if args.end_date:
         options["end_date"] = args.end_date
+    elif args.append:
+        options["end_date"] = _next_window_end(args.days)
     config = GeneratorConfig(**options)
     if args.n_users <= 0 or args.days <= 0:
         raise UserError("--n-users and --days must be positive")
     _say(f"generating {config.n_users} users over {config.days} days (seed {config.seed})...")
+    if args.mode == "generate" and args.format == "parquet":
+        from intent_scoring.raw_parquet import raw_parquet_dir, write_generated_parquet
+
+        if args.append:
+            raise UserError("--append is not supported with --format parquet (the files are rewritten)")
+        folder = args.path or raw_parquet_dir()
+        written = write_generated_parquet(config, folder)
+        _say(f"wrote {folder}/users.parquet: {written['users']} rows, events.parquet: {written['events']} rows")
+        return
     with connect() as con:
         written = write_generated(con, config, append=args.append)
     _say(f"wrote raw.users: {written['users']} rows, raw.events: {written['events']} rows")
@@ -218,7 +254,25 @@ def mode_bench(args: argparse.Namespace) -> None:
     for events in args.events or [1_000_000, 10_000_000]:
         if events < 1000:
             raise UserError("--events must be at least 1000")
-        _say(f"report: {run_benchmark(events, seed=args.seed, include_ml=not args.no_ml)}")
+        report = run_benchmark(events, seed=args.seed, include_ml=not args.no_ml, incremental=args.incremental)
+        _say(f"report: {report}")
+
+
+def mode_serve(args: argparse.Namespace) -> None:
+    from intent_scoring.warehouse import WarehouseError, warehouse_path
+    from intent_scoring.web import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UserError("--port must be between 0 and 65535")
+    path = warehouse_path()
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}: build it first with `python main.py --mode pipeline`")
+    try:
+        serve(args.host, args.port, path)
+    except OSError as error:
+        raise UserError(
+            f"cannot listen on {args.host}:{args.port} ({error.strerror or error}); pick another with --port"
+        ) from error
 
 
 MODES: dict[str, Callable[[argparse.Namespace], None]] = {
@@ -234,6 +288,7 @@ MODES: dict[str, Callable[[argparse.Namespace], None]] = {
     "assign": mode_assign,
     "export": mode_export,
     "bench": mode_bench,
+    "serve": mode_serve,
 }
 
 

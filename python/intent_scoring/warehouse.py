@@ -16,6 +16,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
 
 
+# Incremental models built from raw.events: when raw events are replaced (not appended)
+# what they hold is stale, so they are dropped with the replacement and the next
+# `dbt build` rebuilds them from scratch.
+INCREMENTAL_TABLES = (
+    "staging.stg_web__events",
+    "intermediate.int_events_sessionized",
+    "intermediate.int_sessions_rolled_up",
+    "marts.sessions",
+)
+
+
 class WarehouseError(RuntimeError):
     """A problem with the warehouse file a user can act on (missing, locked)."""
 
@@ -78,6 +89,9 @@ def write_raw_tables(
             target = f"{RAW_SCHEMA}.{name}"
             if not append or name in replace:
                 con.execute(f"drop table if exists {target}")
+            if name == "events" and not append:
+                for derived in INCREMENTAL_TABLES:
+                    con.execute(f"drop table if exists {derived}")
             con.execute(create_table_sql(target, schema).replace("create table", "create table if not exists", 1))
             written[name] = 0
             for chunk in chunks:

@@ -1,0 +1,26 @@
+{#-
+    Incremental builds: the heavy event-level models reprocess only the users with
+    new events (every event of those users, so late arrivals and sessions spanning
+    the load boundary come out exactly as in a full refresh). DuckDB runs them
+    incrementally; other engines build them as tables.
+-#}
+
+{#- The config every incremental event model shares; unique_key is what a batch replaces. -#}
+{% macro incremental_by_user_config(unique_key='user_id') -%}
+    {{ config(
+        materialized=('incremental' if target.type == 'duckdb' else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key=unique_key,
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}
+
+{#- When this run processed rows: set on every row a run (re)writes. -#}
+{% macro processed_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The latest processed_at already in this model (a date long past when empty). -#}
+{% macro last_processed_at(column='processed_at') -%}
+    (select coalesce(max({{ column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+{%- endmacro %}
