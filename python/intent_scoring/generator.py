@@ -726,32 +726,18 @@ def _id_tag(config: GeneratorConfig) -> str:
     return f"{config.seed}-{config.end_date:%Y%m%d}"
 
 
-def _rechunk(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
-    """Regroup tables into chunks of exactly `rows` rows (the last may be shorter), without copying."""
-    pending: list[pa.Table] = []
-    count = 0
-    for table in tables:
-        pending.append(table)
-        count += table.num_rows
-        while count >= rows:
-            merged = pa.concat_tables(pending)
-            yield merged.slice(0, rows).combine_chunks()
-            rest = merged.slice(rows)
-            pending, count = ([rest] if rest.num_rows else []), rest.num_rows
-    if count:
-        yield pa.concat_tables(pending).combine_chunks()
-
-
 def generate_events(config: GeneratorConfig, users: pa.Table) -> Iterator[pa.Table]:
-    """raw.events rows in EVENTS_SCHEMA for the given users, in chunks of chunk_rows (the last shorter).
+    """raw.events rows in EVENTS_SCHEMA for the given users, in chunks of at most chunk_rows.
 
     `users` is normally ``generate_users(config)``; its user ids index the hidden
     population and its primary_device is the device of most visits. Within each block
     of users the clean rows are ordered by user and event_at; the re-sent duplicates
-    follow them. event_id is "e<seed>-<end_date>-<9-digit number>". Large chunks keep
-    DuckDB inserts efficient; generation itself works in blocks of BLOCK_USERS users.
+    follow them. event_id is "e<seed>-<end_date>-<9-digit number>". Chunks never span
+    two blocks of BLOCK_USERS users (about 280k rows each).
     """
-    return _rechunk(_event_blocks(config, users), config.chunk_rows)
+    for table in _event_blocks(config, users):
+        for start in range(0, table.num_rows, config.chunk_rows):
+            yield table.slice(start, config.chunk_rows)
 
 
 def _event_blocks(config: GeneratorConfig, users: pa.Table) -> Iterator[pa.Table]:
