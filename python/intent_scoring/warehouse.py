@@ -58,8 +58,11 @@ def connect(read_only: bool = False, path: Path | None = None) -> duckdb.DuckDBP
             f"no warehouse at {path}: build it first with `python main.py --mode pipeline`"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A cap on DuckDB's own memory (it spills beyond it): keeps loads and the checkpoint
+    # at close small. INTENT_MEMORY_LIMIT sets it, as for dbt.
+    config = {"memory_limit": os.environ.get("INTENT_MEMORY_LIMIT", "1GB")}
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseError(_lock_message(path, error)) from error
