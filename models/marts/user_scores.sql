@@ -1,4 +1,13 @@
 -- one row per user: rule-based 0-100 score under var('weight_set'), its label, rank and explanation
+-- depends_on: {{ ref('int_weights_validated') }}
+{#- the seed's features for this weight set, known when the model runs -#}
+{%- set features = [] %}
+{%- if execute and load_relation(ref('int_weights_validated')) is not none %}
+{%- set features = run_query(
+    "select feature from " ~ ref('int_weights_validated')
+    ~ " where weight_set = '" ~ var('weight_set') ~ "' order by feature"
+).columns[0].values() %}
+{%- endif %}
 with
 
 scores as (
@@ -22,7 +31,6 @@ current_scores as (
 current_contributions as (
     select
         *,
-        {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points,
         row_number() over (
             partition by user_id order by points desc, feature asc
         ) as positive_rank,
@@ -33,38 +41,35 @@ current_contributions as (
     where weight_set = '{{ var("weight_set") }}'
 ),
 
--- the three largest positive contributors, in words
-top_reasons as (
+-- only the rows an explanation can use, in words with their points
+explained as (
     select
-        user_id,
-        {{ dbt.listagg('reason_with_points', "', '", 'order by positive_rank') }} as top_reasons
+        *,
+        {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
     from current_contributions
-    where positive_rank <= 3 and points > 0
-    group by 1
+    where (positive_rank <= 3 and points > 0) or (penalty_rank = 1 and points < 0)
 ),
 
--- the largest penalty, if any
-top_penalty as (
+-- the three largest positive contributors and the largest penalty, one column each
+-- (plain pivots, not ordered string aggregates, which DuckDB holds in memory per user)
+reasons as (
     select
         user_id,
-        reason_with_points as top_penalty
-    from current_contributions
-    where penalty_rank = 1 and points < 0
+        {%- for position in [1, 2, 3] %}
+        max(case when positive_rank = {{ position }} and points > 0 then reason_with_points end) as reason_{{
+            position
+        }},
+        {%- endfor %}
+        max(case when penalty_rank = 1 and points < 0 then reason_with_points end) as top_penalty
+    from explained
+    group by 1
 ),
 
 -- every feature's points as a JSON object, for tools that want the whole breakdown
 contributions_json as (
     select
         user_id,
-        {{ dbt.concat([
-            "'{'",
-            dbt.listagg(
-                dbt.concat(["'\"'", "feature", "'\":'", "cast(round(points, 4) as " ~ dbt.type_string() ~ ")"]),
-                "','",
-                "order by feature"
-            ),
-            "'}'",
-        ]) }} as contributions
+        {{ json_object_by_key(features, 'feature', 'round(points, 4)') }} as contributions
     from current_contributions
     group by 1
 ),
@@ -75,11 +80,14 @@ final as (
         current_scores.weight_set,
         current_scores.label,
         case
-            when top_reasons.top_reasons is null and top_penalty.top_penalty is null then 'no scoring activity yet'
-            when top_penalty.top_penalty is null then top_reasons.top_reasons
-            when top_reasons.top_reasons is null
-                then {{ dbt.concat(["'penalty: '", "top_penalty.top_penalty"]) }}
-            else {{ dbt.concat(["top_reasons.top_reasons", "'; penalty: '", "top_penalty.top_penalty"]) }}
+            when reasons.reason_1 is null and reasons.top_penalty is null then 'no scoring activity yet'
+            when reasons.reason_1 is null then {{ dbt.concat(["'penalty: '", "reasons.top_penalty"]) }}
+            else {{ dbt.concat([
+                "reasons.reason_1",
+                "coalesce(', ' || reasons.reason_2, '')",
+                "coalesce(', ' || reasons.reason_3, '')",
+                "coalesce('; penalty: ' || reasons.top_penalty, '')",
+            ]) }}
         end as explanation,
         contributions_json.contributions,
         current_scores.score_rank,
@@ -94,10 +102,8 @@ final as (
     from current_scores
     inner join features
         on current_scores.user_id = features.user_id
-    left join top_reasons
-        on current_scores.user_id = top_reasons.user_id
-    left join top_penalty
-        on current_scores.user_id = top_penalty.user_id
+    left join reasons
+        on current_scores.user_id = reasons.user_id
     left join contributions_json
         on current_scores.user_id = contributions_json.user_id
 )
