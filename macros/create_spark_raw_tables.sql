@@ -12,7 +12,7 @@
     {%- endif -%}
     {%- set folder = env_var('INTENT_RAW_PARQUET_DIR', 'data/raw') | trim -%}
     {%- if not folder.startswith('/') -%}
-        {%- set folder = (flags.PROJECT_DIR or '.') ~ '/' ~ folder -%}
+        {%- set folder = (invocation_args_dict.get('project_dir') or '.') ~ '/' ~ folder -%}
     {%- endif -%}
     {%- do run_query('create schema if not exists raw') -%}
     {%- for table in ['users', 'events'] -%}

@@ -7,7 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from intent_scoring.warehouse import PROJECT_ROOT, WarehouseError, warehouse_path
+from intent_scoring.warehouse import PROJECT_ROOT, WarehouseError, _lock_message, connect, warehouse_path
+
+# dbt commands that never open the warehouse, so another process may hold it meanwhile.
+_OFFLINE_COMMANDS = {"parse", "ls", "list", "deps", "clean"}
 
 
 class DbtRunError(RuntimeError):
@@ -71,6 +74,10 @@ def run_dbt(args: Sequence[str], quiet: bool = False, project_dir: Path | None =
     # The warehouse path is resolved here so dbt and the CLI always agree on it.
     os.environ["INTENT_WAREHOUSE"] = str(warehouse_path())
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    if args and args[0] not in _OFFLINE_COMMANDS:
+        # Held by another process (a SQL client, the dashboard mid-request, another run)?
+        # Say who holds it in one line, before dbt-duckdb fails with a long traceback.
+        connect().close()
     cli_args = [
         *args,
         "--project-dir", str(project_dir),
@@ -91,6 +98,7 @@ def run_dbt(args: Sequence[str], quiet: bool = False, project_dir: Path | None =
     if not result.success:
         summary = _summarize_failures(result)
         if "lock" in summary.lower() and "conflicting" in summary.lower():
-            raise WarehouseError(f"dbt could not open the warehouse: {summary}")
+            # taken between the check above and dbt's own open
+            raise WarehouseError(_lock_message(warehouse_path(), summary))
         raise DbtRunError(f"dbt {' '.join(args)} failed: {summary}")
     return result
