@@ -39,6 +39,7 @@ class StageResult:
     seconds: float
     peak_rss_mb: float
     events_per_second: float
+    node_seconds: float | None = None  # time inside dbt's nodes, without process start and parsing
 
 
 def _run_child(code: str, env: dict[str, str]) -> tuple[float, float]:
@@ -86,10 +87,20 @@ def _floor(env: dict[str, str], events: int) -> list[StageResult]:
     ]
 
 
+def _node_seconds() -> float | None:
+    """Execution time of the nodes of the last dbt command (from target/run_results.json)."""
+    path = PROJECT_ROOT / "target" / "run_results.json"
+    if not path.exists():
+        return None
+    return sum(result["execution_time"] for result in json.loads(path.read_text())["results"])
+
+
 def _stage(name: str, code: str, env: dict[str, str], events: int) -> StageResult:
+    (PROJECT_ROOT / "target" / "run_results.json").unlink(missing_ok=True)
     seconds, rss = _run_child(code, env)
+    nodes = _node_seconds() if "run_dbt" in code else None
     print(f"  {name:<28} {seconds:8.2f} s  {rss:8.0f} MB", file=sys.stderr, flush=True)
-    return StageResult(name, seconds, rss, events / seconds if seconds else float("nan"))
+    return StageResult(name, seconds, rss, events / seconds if seconds else float("nan"), nodes)
 
 
 def run_benchmark(
@@ -137,7 +148,8 @@ def run_benchmark(
     if incremental:
         results.extend(_incremental_stages(env, events, seed, warehouse))
     sort_floor = next(r.seconds for r in results if r.stage.startswith("floor: sort"))
-    session_seconds = next(r.seconds for r in results if r.stage == "sessionization")
+    sessionization = next(r for r in results if r.stage == "sessionization")
+    session_seconds = sessionization.node_seconds or sessionization.seconds
     full = next(r.seconds for r in results if r.stage.startswith("full rules build"))
     incremental_build = next((r.seconds for r in results if r.stage.startswith("incremental rules build")), None)
     summary = {
@@ -182,13 +194,20 @@ def _write_report(folder: Path, summary: dict, results: list[StageResult]) -> Pa
         "",
         f"DuckDB threads={summary['threads']}, memory_limit={summary['memory_limit']}",
         "",
-        "| stage | seconds | events/s | peak RSS (MB) |",
-        "|---|---:|---:|---:|",
+        "| stage | seconds | in dbt nodes | events/s | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for r in results:
         rss = "-" if r.peak_rss_mb != r.peak_rss_mb else f"{r.peak_rss_mb:,.0f}"
-        lines.append(f"| {r.stage} | {r.seconds:.2f} | {r.events_per_second:,.0f} | {rss} |")
-    lines += ["", f"Sessionization / sort floor: {summary['sessionization_over_sort_floor']:.2f}x", ""]
+        nodes = "-" if r.node_seconds is None else f"{r.node_seconds:.2f}"
+        lines.append(f"| {r.stage} | {r.seconds:.2f} | {nodes} | {r.events_per_second:,.0f} | {rss} |")
+    lines += [
+        "",
+        "seconds: the whole stage (process start, dbt parse, queries); in dbt nodes: the queries alone, summed "
+        "over dbt's threads (so it can exceed the wall time).",
+        f"Sessionization (in dbt nodes) / sort floor: {summary['sessionization_over_sort_floor']:.2f}x",
+        "",
+    ]
     if summary.get("incremental_over_full"):
         lines += [f"Incremental build / full build: {summary['incremental_over_full']:.1%}", ""]
     markdown = folder / f"bench_{summary['events']}.md"
