@@ -2,9 +2,9 @@
 {% macro format_number(expression) -%}
     case
         when {{ expression }} is null then 'no'
-        when {{ expression }} = round({{ expression }}, 0)
-            then cast(cast(round({{ expression }}, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
-        else cast(cast(round({{ expression }}, 1) as decimal(18, 1)) as {{ dbt.type_string() }})
+        when {{ expression }} = {{ round_to(expression, 0) }}
+            then cast(cast({{ round_to(expression, 0) }} as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+        else cast(cast({{ round_to(expression, 1) }} as decimal(18, 1)) as {{ dbt.type_string() }})
     end
 {%- endmacro %}
 
@@ -12,14 +12,15 @@
 {% macro format_points(expression) -%}
     {{ dbt.concat([
         "case when " ~ expression ~ " < 0 then '-' else '+' end",
-        "cast(cast(round(abs(" ~ expression ~ "), 1) as decimal(18, 1)) as " ~ dbt.type_string() ~ ")",
+        "cast(cast(" ~ round_to("abs(" ~ expression ~ ")", 1) ~ " as decimal(18, 1)) as " ~ dbt.type_string() ~ ")",
     ]) }}
 {%- endmacro %}
 
 {#- A share as a whole percentage, e.g. 50%. -#}
 {% macro format_percent(expression) -%}
     {{ dbt.concat([
-        "cast(cast(round(100 * coalesce(" ~ expression ~ ", 0), 0) as " ~ dbt.type_bigint() ~ ") as " ~ dbt.type_string() ~ ")",
+        "cast(cast(" ~ round_to("100 * coalesce(" ~ expression ~ ", 0)", 0) ~ " as " ~ dbt.type_bigint() ~ ") as "
+        ~ dbt.type_string() ~ ")",
         "'%'",
     ]) }}
 {%- endmacro %}

@@ -32,10 +32,10 @@
         {%- set weight_text = (row['weight'] or '') | string | trim -%}
         {%- set cap_text = (row['cap'] or '') | string | trim -%}
         {%- set transform = (row['transform'] or '') | string | trim -%}
-        {%- set key = (row['weight_set'] or '') ~ '|' ~ (row['feature'] or '') -%}
+        {%- set key = (row['weight_set'] or '') ~ '|' ~ ((row['feature'] or '') | trim | lower) -%}
         {%- if not row['weight_set'] or not row['feature'] -%}
             {%- do problems.append(where ~ ': weight_set and feature must not be empty') -%}
-        {%- elif (row['feature'] | lower) not in feature_columns -%}
+        {%- elif (row['feature'] | trim | lower) not in feature_columns -%}
             {%- do problems.append(where ~ ": feature '" ~ row['feature'] ~ "' is not a column of user_features") -%}
         {%- endif -%}
         {%- if key in seen -%}

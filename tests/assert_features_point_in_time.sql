@@ -1,6 +1,6 @@
--- No feature row uses an event after its as_of: every session and event behind a
--- (user, cutoff) row happened at or before that cutoff, and the counts match a
--- recount of only the events up to the cutoff. Returns offending rows.
+-- No feature row uses an event after its as_of: every session behind a (user, cutoff)
+-- row ended by that cutoff, and signups match an independent recount of the staged
+-- events up to the cutoff. Returns offending rows.
 with
 
 features as (
@@ -11,22 +11,24 @@ sessions_at_cutoff as (
     select * from {{ ref('int_sessions_at_cutoff') }}
 ),
 
-events as (
-    select * from {{ ref('int_events_sessionized') }}
+staged as (
+    select * from {{ ref('stg_web__events') }}
 ),
 
--- signups recounted from scratch: human sessions, events at or before each as_of
+cutoffs as (
+    select * from {{ ref('int_feature_cutoffs') }}
+),
+
+-- signups recounted from the staged events alone, up to each as_of (independent of sessions)
 recount as (
     select
-        sessions_at_cutoff.as_of,
-        events.user_id,
-        sum(case when events.event_type = 'signup' then 1 else 0 end) as signups
-    from events
-    inner join sessions_at_cutoff
-        on
-            events.session_key = sessions_at_cutoff.session_key
-            and events.event_at <= sessions_at_cutoff.as_of
-    where not sessions_at_cutoff.is_spam
+        cutoffs.as_of,
+        staged.user_id,
+        count(*) as signups
+    from staged
+    inner join cutoffs
+        on staged.event_at <= cutoffs.as_of
+    where staged.event_type = 'signup'
     group by 1, 2
 ),
 
@@ -49,11 +51,15 @@ late_sessions as (
 miscounted as (
     select
         features.user_cutoff_key as offending_key,
-        'signups differ from a recount up to as_of' as problem
+        'signups differ from a recount of staged events up to as_of' as problem
     from features
     left join recount
         on features.user_id = recount.user_id and features.as_of = recount.as_of
-    where features.signups <> coalesce(recount.signups, 0)
+    where
+        -- bot sessions are left out of features, so never more than the recount,
+        -- and exactly the recount for users with no bot session by then
+        features.signups > coalesce(recount.signups, 0)
+        or (features.spam_sessions = 0 and features.signups <> coalesce(recount.signups, 0))
 ),
 
 final as (

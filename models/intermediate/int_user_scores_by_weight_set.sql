@@ -28,13 +28,8 @@ summed as (
 scored as (
     select
         *,
-        round(
-            case
-                when raw_points_total < 0 then 0
-                when raw_points_total > 100 then 100
-                else raw_points_total
-            end, 1
-        ) as score,
+        {{ round_to('case when raw_points_total < 0 then 0 when raw_points_total > 100 then 100 '
+            ~ 'else raw_points_total end', 1) }} as score,
         raw_points_total < 0 or raw_points_total > 100 as is_clamped
     from summed
 ),

@@ -69,7 +69,7 @@ reasons as (
 contributions_json as (
     select
         user_id,
-        {{ json_object_by_key(features, 'feature', 'round(points, 4)') }} as contributions
+        {{ json_object_by_key(features, 'feature', round_to('points', 4)) }} as contributions
     from current_contributions
     group by 1
 ),

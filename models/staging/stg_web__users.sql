@@ -9,7 +9,9 @@ users as (
 ranked as (
     select
         *,
-        row_number() over (partition by user_id order by loaded_at desc, username asc) as load_rank
+        row_number() over (
+            partition by user_id order by loaded_at desc nulls last, username asc nulls last
+        ) as load_rank
     from users
     where user_id is not null
 ),

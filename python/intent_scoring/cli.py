@@ -176,7 +176,8 @@ def mode_score_rules(args: argparse.Namespace) -> None:
     from intent_scoring.dbt_runner import run_dbt
 
     _say("dbt build of the rule scores...")
-    run_dbt(["build", "--select", "+user_scores+", "events_rejected", "--exclude", "marts.ml", *_dbt_vars(args)])
+    run_dbt(["build", "--select", "+user_scores", "int_weights_validated+", "events_rejected", "--exclude", "marts.ml",
+             *_dbt_vars(args)])
 
 
 def mode_rank(args: argparse.Namespace) -> None:

@@ -94,6 +94,11 @@ def backtest(
     """
     validation = training_set[training_set["split"] == "validation"].reset_index(drop=True)
     rules = validation[["user_id"]].merge(rule_scores, on="user_id", how="left")
+    if len(validation) and rules["score"].isna().all():
+        raise ValueError(
+            "no rule scores at the validation cutoff: int_rule_scores_at_validation_cutoff is empty or stale; "
+            "rebuild it (dbt build --select int_weights_validated+) before the backtest"
+        )
     y = validation[ml.LABEL].astype(int).to_numpy()
     scorers: dict[str, tuple[np.ndarray | None, np.ndarray | None, str]] = {
         "rules": (rules["score"].fillna(0).to_numpy(), rules["label"].fillna("low").to_numpy(), "scored"),

@@ -46,7 +46,9 @@ numbered as (
             when event_id is null then 1
             else row_number() over (
                 partition by event_id
-                order by loaded_at, event_at, user_id, tracker_session_id
+                order by
+                    loaded_at asc nulls last, event_at asc nulls last, user_id asc nulls last,
+                    tracker_session_id asc nulls last, event_type asc nulls last, page_path asc nulls last
             )
         end as copy_number
     from typed

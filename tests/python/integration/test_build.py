@@ -94,7 +94,8 @@ def test_sessions_split_on_gaps_over_30_minutes(built_warehouse: Path) -> None:
         """,
     )[0][0]
     assert tracker_starts == 0
-    assert starts >= 0
+    # the generator's trackers rotate ids inside some visits: those short-gap starts exist
+    assert starts > 0
 
 
 def test_bots_are_flagged_and_do_not_count_as_engagement(built_warehouse: Path) -> None:

@@ -53,7 +53,8 @@ def test_backtest_compares_four_scorers_on_the_same_labels(built_warehouse: Path
 
 def test_score_comparison_has_a_spearman_correlation(built_warehouse: Path) -> None:
     (rho,) = query(built_warehouse, "select distinct spearman_correlation from marts.score_comparison")[0]
-    assert -1 <= rho <= 1
+    # rules and model read the same behaviour: clearly related rankings, but not the same one
+    assert 0.3 < rho < 0.99
 
 
 def test_too_few_positives_skips_the_model_without_failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
