@@ -44,7 +44,7 @@
     {#- Time decay factorizes: sum of exp(-ln2 (as_of - t) / h) over a session's events
         = exp(-ln2 (as_of - start) / h) * sum of exp(ln2 (t - start) / h), so each session
         stores the second factor and features at any as_of multiply by the first. #}
-    {%- for event_type in decayed_event_types() %}
+    {%- for event_type in high_intent_event_types() %}
     sum(
         case
             when event_type = '{{ event_type }}' then {{ decay_growth('session_started_at', 'event_at') }}
@@ -60,8 +60,8 @@
     max(processed_at) as processed_at
 {%- endmacro %}
 
-{#- The high-intent event types whose time-decayed counts are features. -#}
-{% macro decayed_event_types() -%}
+{#- The high-intent event types: flagged in staging, and their time-decayed counts are features. -#}
+{% macro high_intent_event_types() -%}
     {{ return(['signup', 'calendar_booking', 'demo_request_click', 'pricing_page_view']) }}
 {%- endmacro %}
 

@@ -38,7 +38,7 @@ event_features as (
         sum(total_time_on_page_sec) / nullif(sum(timed_events), 0) as avg_time_on_page_sec,
         sum(total_scroll_depth_pct) / nullif(sum(scrolled_events), 0) as avg_scroll_depth_pct,
         -- each event weighs exp(-ln2 * age / half-life): 1 at as_of, 0.5 one half-life before
-        {%- for event_type in decayed_event_types() %}
+        {%- for event_type in high_intent_event_types() %}
         sum(
             {{ decay_factor('started_at', 'as_of') }} * {{ event_count_column(event_type) }}_decay_weight
         ) as decayed_{{ event_count_column(event_type) }},
@@ -96,7 +96,7 @@ joined as (
         / 86400 as days_since_last_event,
         cast({{ seconds_between('event_features.first_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
         / 86400 as days_since_first_event,
-        {%- for event_type in decayed_event_types() %}
+        {%- for event_type in high_intent_event_types() %}
         coalesce(event_features.decayed_{{ event_count_column(event_type) }}, 0)
             as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}

@@ -31,8 +31,11 @@ final as (
         device,
         time_on_page_sec,
         scroll_depth_pct,
-        event_type in ('signup', 'calendar_booking', 'demo_request_click', 'pricing_page_view')
-            as is_high_intent,
+        event_type in (
+            {%- for event_type in high_intent_event_types() %}
+            '{{ event_type }}'{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as is_high_intent,
         event_type in ('page_view', 'pricing_page_view') as is_page_view,
         event_at,
         loaded_at
