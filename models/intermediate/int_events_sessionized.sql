@@ -40,7 +40,10 @@ with_previous as (
         ) as previous_event_at,
         lag(tracker_session_id) over (
             partition by user_id order by event_at, event_id
-        ) as previous_tracker_session_id
+        ) as previous_tracker_session_id,
+        row_number() over (
+            partition by user_id order by event_at, event_id
+        ) as user_event_number
     from events
 ),
 
@@ -74,7 +77,13 @@ numbered as (
         max(case when is_new_session = 1 then event_at end) over (
             partition by user_id order by event_at, event_id
             rows between unbounded preceding and current row
-        ) as session_started_at
+        ) as session_started_at,
+        -- the user's event number at this session's start, for the position in the session
+        -- without another sort by session
+        max(case when is_new_session = 1 then user_event_number end) over (
+            partition by user_id order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_first_event_number
     from flagged
 ),
 
@@ -93,9 +102,7 @@ final as (
         utm_source,
         device,
         session_number,
-        row_number() over (
-            partition by user_id, session_number order by event_at, event_id
-        ) as event_number_in_session,
+        user_event_number - session_first_event_number + 1 as event_number_in_session,
         {{ seconds_between('previous_event_at', 'event_at') }} as seconds_since_previous_event,
         time_on_page_sec,
         scroll_depth_pct,
