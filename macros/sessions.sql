@@ -78,14 +78,19 @@
 {%- endmacro %}
 
 {#- Flags derived from the roll-up columns above; thresholds are project vars. -#}
+{#- Events per minute over a session's span, at least one second long. -#}
+{% macro events_per_minute() -%}
+    cast(event_count as {{ type_double() }}) * 60 / case
+        when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
+        else {{ seconds_between('started_at', 'ended_at') }}
+    end
+{%- endmacro %}
+
 {% macro session_flag_columns() -%}
     {{ seconds_between('started_at', 'ended_at') }} as duration_sec,
     -- events per minute over the session's span, at least one second long (a double on every
     -- engine: Spark would keep `count * 60.0 / n` a rounded decimal)
-    cast(event_count as {{ type_double() }}) * 60 / case
-        when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
-        else {{ seconds_between('started_at', 'ended_at') }}
-    end as events_per_minute,
+    {{ events_per_minute() }} as events_per_minute,
     -- a bounce: a single page viewed and nothing else, or too little time in total
     (
         (event_count = viewed_pages and viewed_pages <= {{ var('bounce_max_page_views') }})
@@ -95,10 +100,7 @@
     (
         (
             event_count >= {{ var('spam_min_events') }}
-            and cast(event_count as {{ type_double() }}) * 60 / case
-                when {{ seconds_between('started_at', 'ended_at') }} < 1 then 1
-                else {{ seconds_between('started_at', 'ended_at') }}
-            end >= {{ var('spam_min_events_per_minute') }}
+            and {{ events_per_minute() }} >= {{ var('spam_min_events_per_minute') }}
         )
         or zero_time_events >= {{ var('spam_min_zero_time_events') }}
     ) as is_spam,

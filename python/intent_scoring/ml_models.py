@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ def trained(training_set: pd.DataFrame, config: dict) -> ml.TrainResult:
     return _CACHE[key]
 
 
-def models_folder():
+def models_folder() -> Path:
     """data/models beside the warehouse file."""
     return warehouse_path().parent / "models"
 
@@ -53,7 +54,13 @@ def models_folder():
 def model_scores(training_set: pd.DataFrame, scoring: pd.DataFrame, config: dict) -> pd.DataFrame:
     """ml_model_scores: train, save the model and metrics as JSON, score every user at as_of."""
     result = trained(training_set, config)
-    model_path = ml.save_artifacts(result, models_folder())
+    return scored_frame(result, scoring, config, ml.save_artifacts(result, models_folder()))
+
+
+def scored_frame(
+    result: ml.TrainResult, scoring: pd.DataFrame, config: dict, model_path: Path | None
+) -> pd.DataFrame:
+    """The ml_model_scores rows for a trained (or loaded) model; model_path is where it is saved."""
     scored = ml.score_users(result, scoring, high=config["high_probability"], medium=config["medium_probability"])
     scored["model_path"] = str(model_path) if model_path else None
     scored["as_of"] = scoring["as_of"].to_numpy() if len(scoring) else pd.Series([], dtype="datetime64[us]")

@@ -76,9 +76,8 @@ def score(con: duckdb.DuckDBPyConnection, compare: bool = False) -> ml.TrainResu
     config = ml_settings()
     result = ml.load_artifacts(ml_models.models_folder())
     scoring = _read(con, "marts.user_features")
-    scored = ml.score_users(result, scoring, high=config["high_probability"], medium=config["medium_probability"])
-    scored["model_path"] = str(ml_models.models_folder() / "intent_model.json") if result.booster else None
-    scored["as_of"] = scoring["as_of"].to_numpy()
+    model_path = ml_models.models_folder() / "intent_model.json" if result.booster else None
+    scored = ml_models.scored_frame(result, scoring, config, model_path)
     tables = {"ml_model_scores": scored}
     if compare:
         tables["score_backtest"] = ml_models.backtest(
