@@ -1,6 +1,6 @@
 {#-
     Session roll-ups shared by the `sessions` mart (all events) and the
-    point-in-time `int_sessions_at_cutoff` (events up to each as_of), so both
+    point-in-time `int_sessions_spanning_cutoffs` (events up to a cutoff), so both
     count and flag sessions the same way.
 -#}
 

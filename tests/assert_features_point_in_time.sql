@@ -1,5 +1,5 @@
--- No feature row uses an event after its as_of: every session behind a (user, cutoff)
--- row ended by that cutoff, and signups match an independent recount of the staged
+-- No feature row uses an event after its as_of: no session re-rolled at a cutoff ends
+-- after it, and signups match an independent recount of the staged
 -- events up to the cutoff. Returns offending rows.
 with
 
@@ -7,8 +7,8 @@ features as (
     select * from {{ ref('int_user_features_at_cutoff') }}
 ),
 
-sessions_at_cutoff as (
-    select * from {{ ref('int_sessions_at_cutoff') }}
+spanning as (
+    select * from {{ ref('int_sessions_spanning_cutoffs') }}
 ),
 
 staged as (
@@ -43,8 +43,8 @@ late_features as (
 late_sessions as (
     select
         cutoff_session_key as offending_key,
-        'session at cutoff ends after as_of' as problem
-    from sessions_at_cutoff
+        'session rolled up at a cutoff ends after it' as problem
+    from spanning
     where ended_at > as_of
 ),
 

@@ -1,5 +1,7 @@
 -- Nothing is lost silently: raw rows = valid events + quarantined rows + re-sent duplicate copies.
--- Returns one row (a failure) when the counts do not add up.
+-- Returns one row (a failure) when the counts do not add up. After an incremental run this
+-- also catches raw rows that arrived more than var('late_event_days') days behind the newest
+-- typed event (an incremental run does not look that far back): `dbt build --full-refresh`.
 with
 
 raw_events as (

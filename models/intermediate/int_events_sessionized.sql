@@ -8,14 +8,13 @@ staged as (
 
 {%- if is_incremental() %}
 
--- users with events not sessionized yet; all their events are sessionized again, so a late
--- event or a session spanning the load boundary ends up exactly as in a full refresh
+-- users with events staged since this model last ran; all their events are sessionized
+-- again, so a late event or a session spanning the load boundary ends up exactly as in a
+-- full refresh
 changed_users as (
-    select distinct staged.user_id
+    select distinct user_id
     from staged
-    left join {{ this }} as done
-        on staged.event_id = done.event_id
-    where done.event_id is null
+    where processed_at > {{ last_processed_at() }}
 ),
 
 events as (

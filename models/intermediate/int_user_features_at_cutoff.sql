@@ -1,4 +1,16 @@
 -- one row per (user, cutoff): behaviour features computed only from events at or before the cutoff
+{#- the session columns the features read, from completed and from spanning sessions alike -#}
+{%- set session_columns = [
+    'user_id', 'is_spam', 'is_bounce', 'is_repeat', 'viewed_pages', 'started_at', 'ended_at',
+    'total_time_on_page_sec', 'timed_events', 'total_scroll_depth_pct', 'scrolled_events',
+    'high_intent_decay_weight',
+] -%}
+{%- for event_type in var('event_types') if event_type != 'page_view' %}
+{%- do session_columns.append(event_count_column(event_type)) %}
+{%- endfor %}
+{%- for event_type in high_intent_event_types() %}
+{%- do session_columns.append(event_count_column(event_type) ~ '_decay_weight') %}
+{%- endfor %}
 with
 
 users as (
@@ -10,7 +22,11 @@ cutoffs as (
 ),
 
 sessions as (
-    select * from {{ ref('int_sessions_at_cutoff') }}
+    select * from {{ ref('int_sessions_rolled_up') }}
+),
+
+spanning as (
+    select * from {{ ref('int_sessions_spanning_cutoffs') }}
 ),
 
 -- every user that existed by each cutoff, with or without events
@@ -24,44 +40,62 @@ users_by_cutoff as (
     where users.created_at is null or users.created_at <= cutoffs.as_of
 ),
 
--- funnel counts, engagement and time-decayed intent from sessions that do not look like
--- bots (spam never counts as engagement); sessions carry sums, so these are exact
-event_features as (
+-- each session as it looked at each cutoff: over by then (as it is today), or running
+-- across the cutoff (rolled up again from its events up to it); never materialized
+sessions_at_cutoff as (
+    select
+        {%- for column in session_columns %}
+        sessions.{{ column }},
+        {%- endfor %}
+        cutoffs.as_of
+    from sessions
+    inner join cutoffs
+        on sessions.ended_at <= cutoffs.as_of
+    union all
+    select
+        {%- for column in session_columns %}
+        {{ column }},
+        {%- endfor %}
+        as_of
+    from spanning
+),
+
+-- one pass: funnel counts, engagement and time-decayed intent from sessions that do not
+-- look like bots (spam never counts as engagement), and session counts and shares;
+-- sessions carry sums, so these are exact
+aggregated as (
     select
         as_of,
         user_id,
         {%- for event_type in var('event_types') if event_type != 'page_view' %}
-        sum({{ event_count_column(event_type) }}) as {{ event_count_column(event_type) }},
+        sum(case when not is_spam then {{ event_count_column(event_type) }} end)
+            as {{ event_count_column(event_type) }},
         {%- endfor %}
-        sum(viewed_pages) as page_views,
-        count(distinct {{ dbt.date_trunc('day', 'started_at') }}) as active_days,
-        sum(total_time_on_page_sec) / nullif(sum(timed_events), 0) as avg_time_on_page_sec,
-        sum(total_scroll_depth_pct) / nullif(sum(scrolled_events), 0) as avg_scroll_depth_pct,
+        sum(case when not is_spam then viewed_pages end) as page_views,
+        count(distinct case when not is_spam then {{ dbt.date_trunc('day', 'started_at') }} end) as active_days,
+        sum(case when not is_spam then total_time_on_page_sec end)
+        / nullif(sum(case when not is_spam then timed_events end), 0) as avg_time_on_page_sec,
+        sum(case when not is_spam then total_scroll_depth_pct end)
+        / nullif(sum(case when not is_spam then scrolled_events end), 0) as avg_scroll_depth_pct,
         -- each event weighs exp(-ln2 * age / half-life): 1 at as_of, 0.5 one half-life before
         {%- for event_type in high_intent_event_types() %}
         sum(
-            {{ decay_factor('started_at', 'as_of') }} * {{ event_count_column(event_type) }}_decay_weight
+            case
+                when not is_spam
+                    then {{ decay_factor('started_at', 'as_of') }} * {{ event_count_column(event_type) }}_decay_weight
+            end
         ) as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}
-        sum({{ decay_factor('started_at', 'as_of') }} * high_intent_decay_weight) as decayed_high_intent_events,
-        min(started_at) as first_event_at,
-        max(ended_at) as last_event_at
-    from sessions
-    where not is_spam
-    group by 1, 2
-),
-
--- session counts and the shares of bounced, repeat and bot sessions
-session_features as (
-    select
-        as_of,
-        user_id,
+        sum(case when not is_spam then {{ decay_factor('started_at', 'as_of') }} * high_intent_decay_weight end)
+            as decayed_high_intent_events,
+        min(case when not is_spam then started_at end) as first_event_at,
+        max(case when not is_spam then ended_at end) as last_event_at,
         count(*) as total_sessions,
         sum(case when is_spam then 1 else 0 end) as spam_sessions,
         sum(case when not is_spam then 1 else 0 end) as sessions,
         sum(case when not is_spam and is_bounce then 1 else 0 end) as bounced_sessions,
         sum(case when not is_spam and is_repeat then 1 else 0 end) as repeat_sessions
-    from sessions
+    from sessions_at_cutoff
     group by 1, 2
 ),
 
@@ -73,59 +107,55 @@ joined as (
         users_by_cutoff.primary_device,
         users_by_cutoff.offset_days,
         {%- for event_type in var('event_types') if event_type != 'page_view' %}
-        coalesce(event_features.{{ event_count_column(event_type) }}, 0) as {{ event_count_column(event_type) }},
+        coalesce(aggregated.{{ event_count_column(event_type) }}, 0) as {{ event_count_column(event_type) }},
         {%- endfor %}
-        coalesce(event_features.page_views, 0) as page_views,
-        coalesce(session_features.sessions, 0) as sessions,
-        coalesce(session_features.total_sessions, 0) as total_sessions,
-        coalesce(session_features.spam_sessions, 0) as spam_sessions,
-        coalesce(session_features.bounced_sessions, 0) as bounced_sessions,
-        coalesce(event_features.active_days, 0) as active_days,
+        coalesce(aggregated.page_views, 0) as page_views,
+        coalesce(aggregated.sessions, 0) as sessions,
+        coalesce(aggregated.total_sessions, 0) as total_sessions,
+        coalesce(aggregated.spam_sessions, 0) as spam_sessions,
+        coalesce(aggregated.bounced_sessions, 0) as bounced_sessions,
+        coalesce(aggregated.active_days, 0) as active_days,
         case
-            when coalesce(session_features.sessions, 0) = 0 then 0
-            else cast(session_features.repeat_sessions as {{ type_double() }}) / session_features.sessions
+            when coalesce(aggregated.sessions, 0) = 0 then 0
+            else cast(aggregated.repeat_sessions as {{ type_double() }}) / aggregated.sessions
         end as repeat_session_rate,
         case
-            when coalesce(session_features.sessions, 0) = 0 then 0
-            else cast(coalesce(event_features.page_views, 0) as {{ type_double() }}) / session_features.sessions
+            when coalesce(aggregated.sessions, 0) = 0 then 0
+            else cast(coalesce(aggregated.page_views, 0) as {{ type_double() }}) / aggregated.sessions
         end as pages_per_session,
-        event_features.avg_time_on_page_sec,
-        event_features.avg_scroll_depth_pct,
+        aggregated.avg_time_on_page_sec,
+        aggregated.avg_scroll_depth_pct,
         -- shares and days are doubles on every engine (Spark keeps `n * 1.0 / m` a rounded decimal)
-        cast({{ seconds_between('event_features.last_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
+        cast({{ seconds_between('aggregated.last_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
         / 86400 as days_since_last_event,
-        cast({{ seconds_between('event_features.first_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
+        cast({{ seconds_between('aggregated.first_event_at', 'users_by_cutoff.as_of') }} as {{ type_double() }})
         / 86400 as days_since_first_event,
         {%- for event_type in high_intent_event_types() %}
-        coalesce(event_features.decayed_{{ event_count_column(event_type) }}, 0)
+        coalesce(aggregated.decayed_{{ event_count_column(event_type) }}, 0)
             as decayed_{{ event_count_column(event_type) }},
         {%- endfor %}
-        coalesce(event_features.decayed_high_intent_events, 0) as decayed_high_intent_events,
+        coalesce(aggregated.decayed_high_intent_events, 0) as decayed_high_intent_events,
         case
-            when coalesce(session_features.sessions, 0) = 0 then 0
-            else cast(session_features.bounced_sessions as {{ type_double() }}) / session_features.sessions
+            when coalesce(aggregated.sessions, 0) = 0 then 0
+            else cast(aggregated.bounced_sessions as {{ type_double() }}) / aggregated.sessions
         end as bounce_rate,
         case
-            when coalesce(session_features.total_sessions, 0) = 0 then 0
-            else cast(session_features.spam_sessions as {{ type_double() }}) / session_features.total_sessions
+            when coalesce(aggregated.total_sessions, 0) = 0 then 0
+            else cast(aggregated.spam_sessions as {{ type_double() }}) / aggregated.total_sessions
         end as spam_session_share,
         users_by_cutoff.account_balance_usd,
         users_by_cutoff.recent_pages_viewed,
         users_by_cutoff.recent_pricing_views,
-        coalesce(event_features.signups, 0) > 0
-        and coalesce(event_features.calendar_bookings, 0) > 0 as converted,
+        coalesce(aggregated.signups, 0) > 0
+        and coalesce(aggregated.calendar_bookings, 0) > 0 as converted,
         users_by_cutoff.as_of,
-        event_features.first_event_at,
-        event_features.last_event_at
+        aggregated.first_event_at,
+        aggregated.last_event_at
     from users_by_cutoff
-    left join event_features
+    left join aggregated
         on
-            users_by_cutoff.user_id = event_features.user_id
-            and users_by_cutoff.as_of = event_features.as_of
-    left join session_features
-        on
-            users_by_cutoff.user_id = session_features.user_id
-            and users_by_cutoff.as_of = session_features.as_of
+            users_by_cutoff.user_id = aggregated.user_id
+            and users_by_cutoff.as_of = aggregated.as_of
 ),
 
 final as (

@@ -1,14 +1,69 @@
--- one row per (weight_set, user, feature) at as_of: the current slice of the per-cutoff contributions
+-- one row per (user, feature) at as_of under var('weight_set'): how many score points one feature gives one user
+-- depends_on: {{ ref('int_weights_validated') }}
+{%- set features = seed_features(var('weight_set')) %}
 with
 
-contributions as (
-    select * from {{ ref('int_score_contributions_at_cutoff') }}
+features as (
+    select * from {{ ref('user_features') }}
 ),
 
--- the current cutoff; earlier ones serve the backtest
-current_cutoff as (
-    select * from contributions
-    where offset_days = 0
+weights as (
+    select * from {{ ref('int_weights_validated') }}
+),
+
+-- the weight set in effect
+current_weights as (
+    select * from weights
+    where weight_set = '{{ var("weight_set") }}'
+),
+
+-- one select per seed feature, stacked: (user, feature, raw value)
+unpivoted as (
+    {%- for feature in features %}
+    select
+        user_id,
+        '{{ feature }}' as feature,
+        cast({{ adapter.quote(feature) }} as {{ type_double() }}) as raw_value
+    from features
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    -- no seed features known yet (compiling against an empty warehouse)
+    select
+        user_id,
+        cast(null as {{ dbt.type_string() }}) as feature,
+        cast(null as {{ type_double() }}) as raw_value
+    from features
+    where 1 = 0
+    {%- endfor %}
+),
+
+weighted as (
+    select
+        current_weights.weight_set,
+        unpivoted.user_id,
+        unpivoted.feature,
+        current_weights.dimension,
+        current_weights.transform,
+        current_weights.reason,
+        unpivoted.raw_value,
+        current_weights.weight,
+        current_weights.cap,
+        current_weights.positive_weight_sum
+    from unpivoted
+    inner join current_weights
+        on unpivoted.feature = current_weights.feature
+),
+
+-- normalize with the seed's transform and cap only (no batch statistics); points =
+-- 100 * weight * normalized / (sum of the set's positive weights), as in the scores
+pointed as (
+    select
+        *,
+        {{ normalize_feature('raw_value', 'transform', 'cap') }} as normalized_value,
+        {{ feature_points('raw_value', 'weight', 'transform', 'cap', 'positive_weight_sum') }} as points
+    from weighted
 ),
 
 -- the seed's reason phrase with {value} / {pct} filled in, for explanations
@@ -19,12 +74,12 @@ explained as (
             replace(reason, '{value}', {{ format_number('raw_value') }}),
             '{pct}', {{ format_percent('raw_value') }}
         ) as reason_text
-    from current_cutoff
+    from pointed
 ),
 
 final as (
     select
-        {{ dbt.concat(["weight_set", "'|'", "user_id", "'|'", "feature"]) }} as contribution_key,
+        {{ dbt.concat(["user_id", "'|'", "feature"]) }} as contribution_key,
         weight_set,
         user_id,
         feature,

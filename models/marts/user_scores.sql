@@ -1,13 +1,7 @@
 -- one row per user: rule-based 0-100 score under var('weight_set'), its label, rank and explanation
 -- depends_on: {{ ref('int_weights_validated') }}
 {#- the seed's features for this weight set, known when the model runs -#}
-{%- set features = [] %}
-{%- if execute and load_relation(ref('int_weights_validated')) is not none %}
-{%- set features = run_query(
-    "select feature from " ~ ref('int_weights_validated')
-    ~ " where weight_set = '" ~ var('weight_set') ~ "' order by feature"
-).columns[0].values() %}
-{%- endif %}
+{%- set features = seed_features(var('weight_set')) %}
 with
 
 scores as (

@@ -6,7 +6,8 @@ events as (
     select * from {{ ref('base_web__events') }}
 ),
 
--- keep first copies that were not quarantined (on an incremental run: only those not staged yet)
+-- keep first copies that were not quarantined (on an incremental run: only rows base_web__events
+-- retyped since this model last ran, and of those only events not staged yet)
 valid as (
     select events.* from events
     {%- if is_incremental() %}
@@ -16,6 +17,7 @@ valid as (
     where
         events.copy_number = 1
         and events.rejection_reason is null
+        and {{ 'events.processed_at > ' ~ last_processed_at() if is_incremental() else 'true' }}
         and {{ 'staged.event_id is null' if is_incremental() else 'true' }}
 ),
 
@@ -38,7 +40,8 @@ final as (
         ) as is_high_intent,
         event_type in ('page_view', 'pricing_page_view') as is_page_view,
         event_at,
-        loaded_at
+        loaded_at,
+        {{ processed_at() }} as processed_at
     from valid
 )
 

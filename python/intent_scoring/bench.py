@@ -25,7 +25,7 @@ RULE_STAGES: list[tuple[str, list[list[str]]]] = [
     ("staging", [["run", "--select", "staging"]]),
     ("sessionization", [["run", "--select", "int_events_sessionized"]]),
     ("sessions mart", [["run", "--select", "int_sessions_rolled_up", "sessions"]]),
-    ("user features", [["run", "--select", "int_feature_cutoffs", "int_sessions_at_cutoff",
+    ("user features", [["run", "--select", "int_feature_cutoffs", "int_sessions_spanning_cutoffs",
                         "int_user_features_at_cutoff", "user_features"]]),
     ("scoring", [["seed"], ["run", "--select", "user_features+", "--exclude", "user_features", "marts.ml"]]),
     ("data tests", [["test", "--exclude", "marts.ml", "test_type:unit"]]),
@@ -108,8 +108,8 @@ def run_benchmark(
 ) -> Path:
     """Generate `events` events, time every stage, write the report; returns the markdown path.
 
-    incremental: afterwards append about 1% more events (a few days' load) and time the
-    incremental rules build against the full one.
+    incremental: afterwards append one day of events (about 1% more) and time the incremental
+    rules build against the full one.
     """
     from intent_scoring.generator import n_users_for_events
 
@@ -163,21 +163,24 @@ def run_benchmark(
 
 
 def _incremental_stages(env: dict[str, str], events: int, seed: int, warehouse: Path) -> list[StageResult]:
-    """Append ~1% new events after the last loaded day, then time the incremental build."""
+    """Append one day of new events (about 1% of the history) after the last loaded day, then time the
+    incremental build. The day's load is `generate --append --days 1` for the same users and 20% new ones."""
     import duckdb
 
     from intent_scoring.generator import n_users_for_events
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        before, latest = con.execute("select count(*), max(event_at)::date from raw.events").fetchone()
-    # a 3-day load for a slice of the users: about 1% of the events already there
-    users = max(1, n_users_for_events(events) * 3 // 100)
-    end = latest + datetime.timedelta(days=3)
-    results = [_stage("append ~1% (generate --append)", (
+        # the last day with events that are not from clock-skewed clients (those lie in the future)
+        before, latest = con.execute(
+            "select count(*), max(event_at) filter (where event_at <= loaded_at)::date from raw.events"
+        ).fetchone()
+    users = max(1, n_users_for_events(events) * 6 // 5)
+    end = latest + datetime.timedelta(days=1)
+    results = [_stage("append one day (generate --append --days 1)", (
         "import datetime\n"
         "from intent_scoring.generator import GeneratorConfig, write_generated\n"
         "from intent_scoring.warehouse import connect\n"
-        f"con = connect()\nwrite_generated(con, GeneratorConfig(n_users={users}, seed={seed}, days=3, "
+        f"con = connect()\nwrite_generated(con, GeneratorConfig(n_users={users}, seed={seed}, days=1, "
         f"end_date=datetime.date.fromisoformat('{end}')), append=True)\ncon.close()\n"
     ), env, events // 100)]
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -221,8 +221,8 @@ class GeneratorConfig:
             raise ValueError(f"n_users must be at least 1, got {self.n_users}")
         if self.seed < 0:
             raise ValueError(f"seed must be non-negative, got {self.seed}")
-        if self.days < 3:
-            raise ValueError(f"days must be at least 3, got {self.days}")
+        if self.days < 1:
+            raise ValueError(f"days must be at least 1, got {self.days}")
         if self.chunk_rows < 1:
             raise ValueError(f"chunk_rows must be at least 1, got {self.chunk_rows}")
         for name in _MESS_FIELDS:
@@ -310,6 +310,12 @@ def _created_at(rng: np.random.Generator, n: int, start: int, end: int) -> np.nd
     return np.where(rng.random(n) < 0.65, before, during)
 
 
+def _conversion_span(start: int, end: int) -> tuple[int, int]:
+    """[low, high) of conversion times: [start + 2 days, end - 2 hours), scaled down for short windows."""
+    span = end - start
+    return start + min(2 * DAY, span // 3), end - min(2 * HOUR, span // 12)
+
+
 def _population(config: GeneratorConfig) -> _Population:
     """The hidden truth per user (index i is user_id number i)."""
     rng = np.random.default_rng([config.seed, _STREAM_PROFILES])
@@ -319,19 +325,25 @@ def _population(config: GeneratorConfig) -> _Population:
     archetype = rng.permutation(codes)
     intent = rng.beta(_INTENT_BETA[archetype, 0], _INTENT_BETA[archetype, 1])
     intent[archetype == BOT] = 0.0
-    p_convert = np.clip(_CONVERT_BASE[archetype] + _CONVERT_SLOPE[archetype] * intent, 0.0, 1.0)
+    # conversions and ramps are drawn per 120-day window; a shorter window (a daily load) has
+    # proportionally fewer, so one appended day looks like one day of the same traffic
+    scale = min(1.0, config.days / 120)
+    p_convert = np.clip(_CONVERT_BASE[archetype] + _CONVERT_SLOPE[archetype] * intent, 0.0, 1.0) * scale
     converts = rng.random(n) < p_convert
-    conversion_at = np.where(converts, rng.integers(start + 2 * DAY, end - 2 * HOUR, n), _NO_TIME)
+    # conversions fall from 2 days after the start to 2 hours before the end (narrower in a
+    # window of 1-2 days, e.g. a daily load appended with --days 1)
+    conv_lo, conv_hi = _conversion_span(start, end)
+    conversion_at = np.where(converts, rng.integers(conv_lo, conv_hi, n), _NO_TIME)
     created_at = _created_at(rng, n, start, end)
     lead_time = rng.integers(8 * DAY, 60 * DAY, n)
     created_at = np.where(converts, np.minimum(created_at, conversion_at - lead_time), created_at)
     low_signal = rng.random(n) < LOW_SIGNAL_SHARE
-    false_ramp = ~converts & (rng.random(n) < _FALSE_RAMP_P[archetype])
-    ramp_until = np.where(converts, conversion_at, rng.integers(start + 2 * DAY, end - 2 * HOUR, n))
+    false_ramp = ~converts & (rng.random(n) < _FALSE_RAMP_P[archetype] * scale)
+    ramp_until = np.where(converts, conversion_at, rng.integers(conv_lo, conv_hi, n))
     ramp_lambda = np.where(converts, np.where(low_signal, 0.4, 2.0 + 6.0 * intent), 0.0)
     ramp_lambda = np.where(false_ramp, 2.0 + 6.0 * intent, ramp_lambda)
-    signup_only = ~converts & (rng.random(n) < _SIGNUP_ONLY_P[archetype])
-    booking_only = ~converts & ~signup_only & (rng.random(n) < _BOOKING_ONLY_P[archetype])
+    signup_only = ~converts & (rng.random(n) < _SIGNUP_ONLY_P[archetype] * scale)
+    booking_only = ~converts & ~signup_only & (rng.random(n) < _BOOKING_ONLY_P[archetype] * scale)
     created_at = np.where(false_ramp, np.minimum(created_at, ramp_until - lead_time), created_at)
     return _Population(archetype, intent, converts, conversion_at, created_at, ramp_until, ramp_lambda,
                        signup_only, booking_only)
@@ -470,8 +482,11 @@ def _visit_counts(rng: np.random.Generator, b: _Block, days: int) -> dict[int, n
     lam = (_VISITS_LAM0[arch] + _VISITS_LAM_INTENT[arch] * b.intent) * (days / 120.0)
     together = rng.random(len(arch)) < 0.4  # signup and booking in one visit
     conv = b.converts.astype(np.int64)
+    # every user visits at least _VISITS_MIN times per 120 days; in a shorter window each of
+    # those visits happens with probability days / 120, so most users are absent from a daily load
+    minimum = _VISITS_MIN[arch] if days >= 120 else rng.binomial(_VISITS_MIN[arch], days / 120.0)
     return {
-        _BASE: _VISITS_MIN[arch] + rng.poisson(lam),
+        _BASE: minimum + rng.poisson(lam),
         _RAMP: rng.poisson(b.ramp_lambda),
         _SIGNUP_VISIT: conv * ~together + b.signup_only,
         _BOOKING_VISIT: conv * ~together + b.booking_only,
@@ -532,7 +547,7 @@ def _visit_starts(rng: np.random.Generator, b: _Block, user: np.ndarray, kind: n
     ramp = until - before
     ramp = np.where(ramp < lo, lo + (rng.random(n) * np.maximum(until - lo, 0)).astype(np.int64), ramp)
     signup_gap = rng.integers(HOUR, 7 * DAY, n)
-    signup_gap = np.minimum(signup_gap, conv - start - DAY)
+    signup_gap = np.maximum(np.minimum(signup_gap, conv - start - min(DAY, (end - start) // 3)), 0)
     signup_end = np.where(b.converts[user], conv - signup_gap, uniform + duration)
     starts = np.select(
         [kind == _BASE, kind == _RAMP, kind == _SIGNUP_VISIT],

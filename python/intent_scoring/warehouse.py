@@ -20,6 +20,7 @@ DATA_DIR = PROJECT_ROOT / "data"
 # what they hold is stale, so they are dropped with the replacement and the next
 # `dbt build` rebuilds them from scratch.
 INCREMENTAL_TABLES = (
+    "staging.base_web__events",
     "staging.stg_web__events",
     "intermediate.int_events_sessionized",
     "intermediate.int_sessions_rolled_up",

@@ -153,9 +153,25 @@ def test_config_validates_rates_and_clean_turns_mess_off() -> None:
     with pytest.raises(ValueError, match="late_arrival_rate"):
         GeneratorConfig(late_arrival_rate=0.5)
     with pytest.raises(ValueError, match="days"):
-        GeneratorConfig(days=1)
+        GeneratorConfig(days=0)
     assert set(CLEAN.mess_rates().values()) == {0.0}
     assert SMALL.mess_rates()["duplicate_rate"] == SMALL.duplicate_rate > 0
+
+
+def test_one_day_window_is_one_day_of_the_same_traffic() -> None:
+    """`generate --append --days 1` is a daily load: about 1/120 of the 120-day volume, inside that day."""
+    config = GeneratorConfig(n_users=20_000, seed=5, clean=True)
+    day = dataclasses.replace(config, days=1, end_date=config.end_date + dt.timedelta(days=1))
+    full, daily = all_events(config), all_events(day)
+    start, end = window_bounds(day)
+    at = daily.column("event_at").to_pandas()
+    assert ((at >= start) & (at < end)).all()
+    assert 0.5 / 120 < daily.num_rows / full.num_rows < 2.0 / 120
+    # most users are absent from one day; converters are drawn per window, so a day has few
+    assert pc.count_distinct(daily.column("user_id")).as_py() < 0.1 * config.n_users
+    signups = pc.sum(pc.equal(daily.column("event_type"), "signup")).as_py()
+    full_signups = pc.sum(pc.equal(full.column("event_type"), "signup")).as_py()
+    assert signups < 4 * full_signups / 120
 
 
 # ----------------------------------------------------------------------------- users and hidden truth

@@ -1,9 +1,42 @@
 -- one row per raw event row: typed, with its copy number and the reason it is rejected (if any)
+{#- Incremental on DuckDB: each run retypes the raw rows of the last var('late_event_days')
+    days before the newest event already here (and rows without an event time), and
+    replaces those days whole, so late and re-sent rows land as in a full refresh. -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='event_day',
+    on_schema_change='fail',
+) }}
 with
 
-events as (
+raw_events as (
     select * from {{ source('web', 'events') }}
 ),
+
+{%- if is_incremental() %}
+
+-- the first day retyped: late_event_days before the newest valid event already typed
+-- (a clock-skewed row from the future must not move the window)
+reprocessed_from as (
+    select {{ dbt.dateadd('day', -1 * var('late_event_days'), dbt.date_trunc('day', 'max(event_at)')) }} as event_day
+    from {{ this }}
+    where rejection_reason is null
+),
+
+events as (
+    select raw_events.*
+    from raw_events
+    where
+        {{ dbt.safe_cast('raw_events.event_at', dbt.type_timestamp()) }} >= (select event_day from reprocessed_from)
+        or {{ dbt.safe_cast('raw_events.event_at', dbt.type_timestamp()) }} is null
+),
+{%- else %}
+
+events as (
+    select * from raw_events
+),
+{%- endif %}
 
 -- user ids that exist, to quarantine events of unknown users
 known_users as (
@@ -38,20 +71,38 @@ typed as (
     from events
 ),
 
+-- event ids sent more than once: only their rows need ordering
+repeated_ids as (
+    select event_id
+    from typed
+    where event_id is not null
+    group by 1
+    having count(*) > 1
+),
+
 -- a re-sent event keeps its first-loaded copy; later copies get copy_number > 1
+-- (most ids arrive once and skip the sort)
 numbered as (
     select
-        *,
-        case
-            when event_id is null then 1
-            else row_number() over (
-                partition by event_id
-                order by
-                    loaded_at asc nulls last, event_at asc nulls last, user_id asc nulls last,
-                    tracker_session_id asc nulls last, event_type asc nulls last, page_path asc nulls last
-            )
-        end as copy_number
+        typed.*,
+        1 as copy_number
     from typed
+    left join repeated_ids
+        on typed.event_id = repeated_ids.event_id
+    where repeated_ids.event_id is null
+    union all
+    select
+        typed.*,
+        row_number() over (
+            partition by typed.event_id
+            order by
+                typed.loaded_at asc nulls last, typed.event_at asc nulls last, typed.user_id asc nulls last,
+                typed.tracker_session_id asc nulls last, typed.event_type asc nulls last,
+                typed.page_path asc nulls last
+        ) as copy_number
+    from typed
+    inner join repeated_ids
+        on typed.event_id = repeated_ids.event_id
 ),
 
 -- the first reason that applies, in order of how basic the problem is
@@ -79,20 +130,26 @@ checked as (
         on numbered.user_id = known_users.user_id
 ),
 
--- a key for every raw row, even those without an event_id
+-- a key for every raw row: event id and copy number, or for the rare rows without an
+-- event id, everything that tells them apart
 final as (
     select
-        {{ dbt.concat([
-            "coalesce(event_id, '<null>')",
-            "'|'",
-            "cast(copy_number as " ~ dbt.type_string() ~ ")",
-            "'|'",
-            "coalesce(user_id, '<null>')",
-            "'|'",
-            "coalesce(cast(event_at as " ~ dbt.type_string() ~ "), '<null>')",
-            "'|'",
-            "coalesce(cast(loaded_at as " ~ dbt.type_string() ~ "), '<null>')",
-        ]) }} as raw_row_key,
+        case
+            when event_id is not null
+                then {{ dbt.concat(["event_id", "'|'", "cast(copy_number as " ~ dbt.type_string() ~ ")"]) }}
+            else {{ dbt.concat([
+                "'<null>|'",
+                "coalesce(user_id, '<null>')",
+                "'|'",
+                "coalesce(cast(event_at as " ~ dbt.type_string() ~ "), '<null>')",
+                "'|'",
+                "coalesce(cast(loaded_at as " ~ dbt.type_string() ~ "), '<null>')",
+                "'|'",
+                "coalesce(event_type, '<null>')",
+                "'|'",
+                "coalesce(page_path, '<null>')",
+            ]) }}
+        end as raw_row_key,
         event_id,
         user_id,
         tracker_session_id,
@@ -106,7 +163,12 @@ final as (
         scroll_depth_pct,
         copy_number,
         event_at,
-        loaded_at
+        loaded_at,
+        -- the partition an incremental run replaces whole (rows without an event time: their own)
+        coalesce(
+            {{ dbt.date_trunc('day', 'event_at') }}, cast('1900-01-01' as {{ dbt.type_timestamp() }})
+        ) as event_day,
+        {{ processed_at() }} as processed_at
     from checked
 )
 

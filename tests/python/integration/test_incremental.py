@@ -18,6 +18,8 @@ from .dbt_helpers import query
 END = dt.date(2026, 3, 31)
 SELECT_RULES = ["--exclude", "marts.ml"]
 COMPARED = {
+    "staging.base_web__events": "raw_row_key",
+    "staging.stg_web__events": "event_id",
     "marts.sessions": "session_key",
     "marts.user_features": "user_id",
     "marts.user_scores": "user_id",

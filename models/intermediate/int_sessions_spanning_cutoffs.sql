@@ -1,0 +1,65 @@
+-- one row per (cutoff, session running across it): the session rolled up again from its events up to the cutoff
+with
+
+sessions as (
+    select * from {{ ref('int_sessions_rolled_up') }}
+),
+
+events as (
+    select * from {{ ref('int_events_sessionized') }}
+),
+
+cutoffs as (
+    select * from {{ ref('int_feature_cutoffs') }}
+),
+
+-- the few sessions that started by a cutoff but ended after it (a handful per cutoff)
+spanning_sessions as (
+    select
+        cutoffs.as_of,
+        sessions.session_key,
+        sessions.user_id
+    from sessions
+    inner join cutoffs
+        on
+            sessions.started_at <= cutoffs.as_of
+            and sessions.ended_at > cutoffs.as_of
+),
+
+-- their events up to the cutoff (the small side drives the join)
+spanning_events as (
+    select
+        spanning_sessions.as_of,
+        events.*
+    from spanning_sessions
+    inner join events
+        on
+            spanning_sessions.user_id = events.user_id
+            and spanning_sessions.session_key = events.session_key
+            and spanning_sessions.as_of >= events.event_at
+),
+
+rolled_up as (
+    select
+        as_of,
+        session_key,
+        {{ session_rollup_columns() }}
+    from spanning_events
+    group by 1, 2
+),
+
+flagged as (
+    select
+        *,
+        {{ session_flag_columns() }}
+    from rolled_up
+),
+
+final as (
+    select
+        {{ dbt.concat(["cast(as_of as " ~ dbt.type_string() ~ ")", "'|'", "session_key"]) }} as cutoff_session_key,
+        *
+    from flagged
+)
+
+select * from final
