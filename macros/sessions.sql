@@ -19,7 +19,8 @@
     {{- plurals.get(event_type, event_type ~ '_events') -}}
 {%- endmacro %}
 
-{#- Aggregates over the events of one session (rows of int_events_sessionized). -#}
+{#- Aggregates over the events of one session (rows of int_events_sessionized). Counts use
+    count(case ...), a bigint everywhere (DuckDB's sum of integers is a 128-bit integer, slow to add up). -#}
 {% macro session_rollup_columns() -%}
     min(user_id) as user_id,
     min(session_number) as session_number,
@@ -29,13 +30,13 @@
     max(case when event_number_in_session = 1 then utm_source end) as utm_source,
     count(*) as event_count,
     {%- for event_type in var('event_types') %}
-    sum(case when event_type = '{{ event_type }}' then 1 else 0 end) as {{ event_count_column(event_type) }},
+    count(case when event_type = '{{ event_type }}' then 1 end) as {{ event_count_column(event_type) }},
     {%- endfor %}
-    sum(case when is_page_view then 1 else 0 end) as viewed_pages,
+    count(case when is_page_view then 1 end) as viewed_pages,
     count(distinct page_path) as distinct_pages,
-    sum(case when is_high_intent then 1 else 0 end) as high_intent_events,
+    count(case when is_high_intent then 1 end) as high_intent_events,
     coalesce(sum(time_on_page_sec), 0) as total_time_on_page_sec,
-    sum(case when coalesce(time_on_page_sec, 0) = 0 then 1 else 0 end) as zero_time_events,
+    count(case when coalesce(time_on_page_sec, 0) = 0 then 1 end) as zero_time_events,
     avg(time_on_page_sec) as avg_time_on_page_sec,
     avg(scroll_depth_pct) as avg_scroll_depth_pct,
     count(time_on_page_sec) as timed_events,

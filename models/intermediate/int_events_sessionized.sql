@@ -68,10 +68,11 @@ flagged as (
 numbered as (
     select
         *,
-        sum(is_new_session) over (
+        -- a bigint (DuckDB's running sum of integers is 128-bit)
+        cast(sum(is_new_session) over (
             partition by user_id order by event_at, event_id
             rows between unbounded preceding and current row
-        ) as session_number,
+        ) as {{ dbt.type_bigint() }}) as session_number,
         -- the latest session start so far is this event's session start
         max(case when is_new_session = 1 then event_at end) over (
             partition by user_id order by event_at, event_id

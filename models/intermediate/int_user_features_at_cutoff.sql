@@ -68,10 +68,10 @@ aggregated as (
         as_of,
         user_id,
         {%- for event_type in var('event_types') if event_type != 'page_view' %}
-        sum(case when not is_spam then {{ event_count_column(event_type) }} end)
+        cast(sum(case when not is_spam then {{ event_count_column(event_type) }} end) as {{ dbt.type_bigint() }})
             as {{ event_count_column(event_type) }},
         {%- endfor %}
-        sum(case when not is_spam then viewed_pages end) as page_views,
+        cast(sum(case when not is_spam then viewed_pages end) as {{ dbt.type_bigint() }}) as page_views,
         count(distinct case when not is_spam then {{ dbt.date_trunc('day', 'started_at') }} end) as active_days,
         sum(case when not is_spam then total_time_on_page_sec end)
         / nullif(sum(case when not is_spam then timed_events end), 0) as avg_time_on_page_sec,
@@ -91,10 +91,10 @@ aggregated as (
         min(case when not is_spam then started_at end) as first_event_at,
         max(case when not is_spam then ended_at end) as last_event_at,
         count(*) as total_sessions,
-        sum(case when is_spam then 1 else 0 end) as spam_sessions,
-        sum(case when not is_spam then 1 else 0 end) as sessions,
-        sum(case when not is_spam and is_bounce then 1 else 0 end) as bounced_sessions,
-        sum(case when not is_spam and is_repeat then 1 else 0 end) as repeat_sessions
+        count(case when is_spam then 1 end) as spam_sessions,
+        count(case when not is_spam then 1 end) as sessions,
+        count(case when not is_spam and is_bounce then 1 end) as bounced_sessions,
+        count(case when not is_spam and is_repeat then 1 end) as repeat_sessions
     from sessions_at_cutoff
     group by 1, 2
 ),

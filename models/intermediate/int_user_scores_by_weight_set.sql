@@ -16,82 +16,66 @@ thresholds as (
     select * from {{ ref('score_thresholds') }}
 ),
 
--- one row per weight set, with each seed feature's weight, transform, cap and dimension as columns
--- (a feature a set does not name has a null weight and adds nothing)
-weights_by_set as (
-    select
-        weight_set,
-        {%- for feature in features %}
-        max(case when feature = '{{ feature }}' then weight end) as {{ feature }}__weight,
-        max(case when feature = '{{ feature }}' then transform end) as {{ feature }}__transform,
-        max(case when feature = '{{ feature }}' then cap end) as {{ feature }}__cap,
-        max(case when feature = '{{ feature }}' then dimension end) as {{ feature }}__dimension,
-        {%- endfor %}
-        max(positive_weight_sum) as positive_weight_sum
-    from weights
-    group by 1
+-- the cutoffs scored: today for every set; the backtest's cutoff for the set in effect only
+scored_features as (
+    select * from features
+    where offset_days in (0, {{ var('ml_validation_offset_days') }})
 ),
 
--- every set scores today; past cutoffs only need the set in effect, at the backtest's cutoff
-scored_cutoffs as (
+-- one select per seed feature, stacked: (user, cutoff, feature, raw value); streamed into
+-- the sums below, never stored
+unpivoted as (
+    {%- for feature in features %}
     select
-        weights_by_set.*,
-        {%- for feature in features %}
-        cast(features.{{ adapter.quote(feature) }} as {{ type_double() }}) as {{ feature }}__value,
-        {%- endfor %}
-        features.user_id,
-        features.offset_days
-    from features
-    cross join weights_by_set
-    where
-        features.offset_days = 0
-        or (
-            weights_by_set.weight_set = '{{ var("weight_set") }}'
-            and features.offset_days = {{ var('ml_validation_offset_days') }}
-        )
+        user_id,
+        offset_days,
+        '{{ feature }}' as feature,
+        cast({{ adapter.quote(feature) }} as {{ type_double() }}) as raw_value
+    from scored_features
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    -- no seed features known yet (compiling against an empty warehouse)
+    select
+        user_id,
+        offset_days,
+        cast(null as {{ dbt.type_string() }}) as feature,
+        cast(null as {{ type_double() }}) as raw_value
+    from scored_features
+    where 1 = 0
+    {%- endfor %}
 ),
 
--- each feature's points, wide: the same formula as user_score_contributions, one column per feature
+-- each feature's points under each set: the same formula as user_score_contributions
 pointed as (
     select
-        weight_set,
-        {%- for feature in features %}
-        {{ feature }}__weight,
-        {{ feature }}__dimension,
-        coalesce({{ feature_points(
-            feature ~ '__value', feature ~ '__weight', feature ~ '__transform', feature ~ '__cap', 'positive_weight_sum'
-        ) }}, 0) as {{ feature }}__points,
-        {%- endfor %}
-        user_id,
-        offset_days
-    from scored_cutoffs
+        weights.weight_set,
+        unpivoted.user_id,
+        unpivoted.offset_days,
+        weights.dimension,
+        {{ feature_points(
+            'unpivoted.raw_value', 'weights.weight', 'weights.transform', 'weights.cap', 'weights.positive_weight_sum'
+        ) }} as points
+    from unpivoted
+    inner join weights
+        on unpivoted.feature = weights.feature
+    where unpivoted.offset_days = 0 or weights.weight_set = '{{ var("weight_set") }}'
 ),
 
--- add up points, overall and per dimension for the subtotals
+-- add up points per user, and per dimension for the subtotals
 summed as (
     select
         weight_set,
         user_id,
         offset_days,
-        {%- for feature in features %}
-        {{ feature }}__points{{ " +" if not loop.last }}
-        {%- else %}
-        0.0
-        {%- endfor %} as raw_points_total,
+        sum(points) as raw_points_total,
         {%- for dimension in ['intent', 'engagement', 'fit', 'penalty'] %}
-        {%- for feature in features %}
-        case when {{ feature }}__dimension = '{{ dimension }}' then {{ feature }}__points else 0.0 end{{
-            " +" if not loop.last }}
-        {%- else %}
-        0.0
-        {%- endfor %} as {{ dimension }}_points,
+        coalesce(sum(case when dimension = '{{ dimension }}' then points end), 0) as {{ dimension }}_points,
         {%- endfor %}
-        {%- for feature in features %}
-        case when {{ feature }}__weight is null then 0 else 1 end{{ " +" if not loop.last }}
-        {%- else %}
-        0
-        {%- endfor %} as feature_count
+        count(*) as feature_count
     from pointed
+    group by 1, 2, 3
 ),
 
 -- clamp to 0..100 and round to one decimal; the clamp stays visible

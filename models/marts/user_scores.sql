@@ -22,26 +22,49 @@ current_scores as (
     where weight_set = '{{ var("weight_set") }}' and offset_days = 0
 ),
 
+-- (user_score_contributions holds the weight set in effect only)
 current_contributions as (
+    select * from contributions
+    where weight_set = '{{ var("weight_set") }}'
+),
+
+-- rank only the rows an explanation can use: positive points, and penalties apart
+-- (two small windows instead of two over every contribution)
+ranked_positive as (
     select
         *,
         row_number() over (
             partition by user_id order by points desc, feature asc
         ) as positive_rank,
+        0 as penalty_rank
+    from current_contributions
+    where points > 0
+),
+
+ranked_penalty as (
+    select
+        *,
+        0 as positive_rank,
         row_number() over (
             partition by user_id order by points asc, feature asc
         ) as penalty_rank
-    from contributions
-    where weight_set = '{{ var("weight_set") }}'
+    from current_contributions
+    where points < 0
 ),
 
--- only the rows an explanation can use, in words with their points
+-- the top three positive contributors and the largest penalty, in words with their points
 explained as (
     select
         *,
         {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
-    from current_contributions
-    where (positive_rank <= 3 and points > 0) or (penalty_rank = 1 and points < 0)
+    from ranked_positive
+    where positive_rank <= 3
+    union all
+    select
+        *,
+        {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
+    from ranked_penalty
+    where penalty_rank = 1
 ),
 
 -- the three largest positive contributors and the largest penalty, one column each

@@ -110,14 +110,17 @@ def _say(message: str) -> None:
 
 
 def _next_window_end(days: int) -> dt.date:
-    """For --append without --end-date: the window right after the latest event already loaded."""
+    """For --append without --end-date: the window right after the last day with events already loaded
+    (ignoring clock-skewed rows stamped after their own load time, which lie in the future)."""
     import duckdb
 
     from intent_scoring.warehouse import connect
 
     try:
         with connect(read_only=True) as con:
-            latest = con.execute("select max(event_at) from raw.events").fetchone()[0]
+            latest = con.execute(
+                "select max(event_at) filter (where event_at <= loaded_at) from raw.events"
+            ).fetchone()[0]
     except duckdb.CatalogException as error:
         raise UserError("--append needs existing raw events: run `--mode generate` without --append first") from error
     if latest is None:
