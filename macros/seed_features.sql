@@ -23,6 +23,36 @@
 {%- endmacro %}
 
 {#- Score points of one feature: 100 · weight · normalized value / the set's positive weight sum. -#}
-{% macro feature_points(value, weight, transform, cap, positive_weight_sum) -%}
-    100.0 * {{ weight }} * {{ normalize_feature(value, transform, cap) }} / {{ positive_weight_sum }}
+{% macro feature_points(normalized_value, weight, positive_weight_sum) -%}
+    100.0 * {{ weight }} * {{ normalized_value }} / {{ positive_weight_sum }}
+{%- endmacro %}
+
+{#-
+    The seed features of `relation` (a CTE of user features) stacked into long format:
+    one select per feature, union all, giving the key columns, `feature` and `raw_value`
+    (a float). With no features yet (compiling against an empty warehouse) it is an empty
+    select of the same shape.
+-#}
+{% macro unpivot_features(relation, features, key_columns) -%}
+    {%- for feature in features %}
+    select
+        {%- for column in key_columns %}
+        {{ column }},
+        {%- endfor %}
+        '{{ feature }}' as feature,
+        cast({{ adapter.quote(feature) }} as {{ type_double() }}) as raw_value
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select
+        {%- for column in key_columns %}
+        {{ column }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_string() }}) as feature,
+        cast(null as {{ type_double() }}) as raw_value
+    from {{ relation }}
+    where 1 = 0
+    {%- endfor %}
 {%- endmacro %}

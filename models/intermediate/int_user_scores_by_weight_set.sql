@@ -25,26 +25,7 @@ scored_features as (
 -- one select per seed feature, stacked: (user, cutoff, feature, raw value); streamed into
 -- the sums below, never stored
 unpivoted as (
-    {%- for feature in features %}
-    select
-        user_id,
-        offset_days,
-        '{{ feature }}' as feature,
-        cast({{ adapter.quote(feature) }} as {{ type_double() }}) as raw_value
-    from scored_features
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- else %}
-    -- no seed features known yet (compiling against an empty warehouse)
-    select
-        user_id,
-        offset_days,
-        cast(null as {{ dbt.type_string() }}) as feature,
-        cast(null as {{ type_double() }}) as raw_value
-    from scored_features
-    where 1 = 0
-    {%- endfor %}
+    {{ unpivot_features('scored_features', features, ['user_id', 'offset_days']) }}
 ),
 
 -- each feature's points under each set: the same formula as user_score_contributions
@@ -55,7 +36,8 @@ pointed as (
         unpivoted.offset_days,
         weights.dimension,
         {{ feature_points(
-            'unpivoted.raw_value', 'weights.weight', 'weights.transform', 'weights.cap', 'weights.positive_weight_sum'
+            normalize_feature('unpivoted.raw_value', 'weights.transform', 'weights.cap'),
+            'weights.weight', 'weights.positive_weight_sum'
         ) }} as points
     from unpivoted
     inner join weights

@@ -19,24 +19,7 @@ current_weights as (
 
 -- one select per seed feature, stacked: (user, feature, raw value)
 unpivoted as (
-    {%- for feature in features %}
-    select
-        user_id,
-        '{{ feature }}' as feature,
-        cast({{ adapter.quote(feature) }} as {{ type_double() }}) as raw_value
-    from features
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- else %}
-    -- no seed features known yet (compiling against an empty warehouse)
-    select
-        user_id,
-        cast(null as {{ dbt.type_string() }}) as feature,
-        cast(null as {{ type_double() }}) as raw_value
-    from features
-    where 1 = 0
-    {%- endfor %}
+    {{ unpivot_features('features', features, ['user_id']) }}
 ),
 
 weighted as (
@@ -56,14 +39,20 @@ weighted as (
         on unpivoted.feature = current_weights.feature
 ),
 
--- normalize with the seed's transform and cap only (no batch statistics); points =
--- 100 * weight * normalized / (sum of the set's positive weights), as in the scores
+-- normalize with the seed's transform and cap only (no batch statistics)
+normalized as (
+    select
+        *,
+        {{ normalize_feature('raw_value', 'transform', 'cap') }} as normalized_value
+    from weighted
+),
+
+-- points = 100 * weight * normalized / (sum of the set's positive weights), as in the scores
 pointed as (
     select
         *,
-        {{ normalize_feature('raw_value', 'transform', 'cap') }} as normalized_value,
-        {{ feature_points('raw_value', 'weight', 'transform', 'cap', 'positive_weight_sum') }} as points
-    from weighted
+        {{ feature_points('normalized_value', 'weight', 'positive_weight_sum') }} as points
+    from normalized
 ),
 
 -- the seed's reason phrase with {value} / {pct} filled in, for explanations

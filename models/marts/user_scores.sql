@@ -52,19 +52,21 @@ ranked_penalty as (
     where points < 0
 ),
 
--- the top three positive contributors and the largest penalty, in words with their points
+-- the top three positive contributors and the largest penalty
+explanation_rows as (
+    select * from ranked_positive
+    where positive_rank <= 3
+    union all
+    select * from ranked_penalty
+    where penalty_rank = 1
+),
+
+-- in words, with their points
 explained as (
     select
         *,
         {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
-    from ranked_positive
-    where positive_rank <= 3
-    union all
-    select
-        *,
-        {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
-    from ranked_penalty
-    where penalty_rank = 1
+    from explanation_rows
 ),
 
 -- the three largest positive contributors and the largest penalty, one column each
@@ -73,11 +75,11 @@ reasons as (
     select
         user_id,
         {%- for position in [1, 2, 3] %}
-        max(case when positive_rank = {{ position }} and points > 0 then reason_with_points end) as reason_{{
+        max(case when positive_rank = {{ position }} then reason_with_points end) as reason_{{
             position
         }},
         {%- endfor %}
-        max(case when penalty_rank = 1 and points < 0 then reason_with_points end) as top_penalty
+        max(case when penalty_rank = 1 then reason_with_points end) as top_penalty
     from explained
     group by 1
 ),
