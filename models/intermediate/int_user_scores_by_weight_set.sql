@@ -22,43 +22,12 @@ scored_features as (
     where offset_days in (0, {{ var('ml_validation_offset_days') }})
 ),
 
--- one select per seed feature, stacked: (user, cutoff, feature, raw value); streamed into
--- the sums below, never stored
-unpivoted as (
-    {{ unpivot_features('scored_features', features, ['user_id', 'offset_days']) }}
-),
-
--- each feature's points under each set: the same formula as user_score_contributions
-pointed as (
-    select
-        weights.weight_set,
-        unpivoted.user_id,
-        unpivoted.offset_days,
-        weights.dimension,
-        {{ feature_points(
-            normalize_feature('unpivoted.raw_value', 'weights.transform', 'weights.cap'),
-            'weights.weight', 'weights.positive_weight_sum'
-        ) }} as points
-    from unpivoted
-    inner join weights
-        on unpivoted.feature = weights.feature
-    where unpivoted.offset_days = 0 or weights.weight_set = '{{ var("weight_set") }}'
-),
-
--- add up points per user, and per dimension for the subtotals
-summed as (
-    select
-        weight_set,
-        user_id,
-        offset_days,
-        sum(points) as raw_points_total,
-        {%- for dimension in ['intent', 'engagement', 'fit', 'penalty'] %}
-        coalesce(sum(case when dimension = '{{ dimension }}' then points end), 0) as {{ dimension }}_points,
-        {%- endfor %}
-        count(*) as feature_count
-    from pointed
-    group by 1, 2, 3
-),
+-- every feature's points under each set, added up (engine-specific shape, same formula as
+-- user_score_contributions: see macros/summed_points_ctes.sql)
+{{ summed_points_ctes(
+    'scored_features', 'weights', features,
+    "offset_days = 0 or weight_set = '" ~ var('weight_set') ~ "'"
+) }},
 
 -- clamp to 0..100 and round to one decimal; the clamp stays visible
 scored as (
@@ -70,18 +39,25 @@ scored as (
     from summed
 ),
 
--- the label whose min_score is the highest one the score reaches
+-- each label's score range: from its min_score up to the next label's
+threshold_ranges as (
+    select
+        label,
+        min_score,
+        lead(min_score) over (order by min_score) as next_min_score
+    from thresholds
+),
+
+-- the label whose range holds the score (a range join on three rows, no per-user sort)
 labelled as (
     select
         scored.*,
-        thresholds.label,
-        row_number() over (
-            partition by scored.weight_set, scored.user_id, scored.offset_days
-            order by thresholds.min_score desc
-        ) as threshold_rank
+        threshold_ranges.label
     from scored
-    inner join thresholds
-        on scored.score >= thresholds.min_score
+    inner join threshold_ranges
+        on
+            scored.score >= threshold_ranges.min_score
+            and (threshold_ranges.next_min_score is null or scored.score < threshold_ranges.next_min_score)
 ),
 
 -- rank 1 = best; ties broken by unrounded points, then user id, so reruns agree
@@ -93,7 +69,6 @@ ranked as (
             order by score desc, raw_points_total desc, user_id asc
         ) as score_rank
     from labelled
-    where threshold_rank = 1
 ),
 
 final as (
