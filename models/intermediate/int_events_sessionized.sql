@@ -8,13 +8,15 @@ staged as (
 
 {%- if is_incremental() %}
 
--- users with events staged since this model last ran; all their events are sessionized
--- again, so a late event or a session spanning the load boundary ends up exactly as in a
--- full refresh
+-- users with events not sessionized yet (among the rows base_web__events retyped since this
+-- model last ran); all their events are sessionized again, so a late event or a session
+-- spanning the load boundary ends up exactly as in a full refresh
 changed_users as (
-    select distinct user_id
+    select distinct staged.user_id
     from staged
-    where processed_at > {{ last_processed_at() }}
+    left join {{ this }} as sessionized
+        on staged.event_id = sessionized.event_id
+    where staged.processed_at > {{ last_processed_at() }} and sessionized.event_id is null
 ),
 
 events as (

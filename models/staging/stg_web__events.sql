@@ -1,24 +1,16 @@
 -- one row per valid event: the first-loaded copy of each event_id that passed every check
-{{ incremental_by_user_config(unique_key='event_id') }}
+-- (a view, as staging is: base_web__events types and dedups incrementally; a table here would
+-- copy every valid event once more on each full build)
 with
 
 events as (
     select * from {{ ref('base_web__events') }}
 ),
 
--- keep first copies that were not quarantined (on an incremental run: only rows base_web__events
--- retyped since this model last ran, and of those only events not staged yet)
+-- keep first copies that were not quarantined
 valid as (
-    select events.* from events
-    {%- if is_incremental() %}
-    left join {{ this }} as staged
-        on events.event_id = staged.event_id
-    {%- endif %}
-    where
-        events.copy_number = 1
-        and events.rejection_reason is null
-        and {{ 'events.processed_at > ' ~ last_processed_at() if is_incremental() else 'true' }}
-        and {{ 'staged.event_id is null' if is_incremental() else 'true' }}
+    select * from events
+    where copy_number = 1 and rejection_reason is null
 ),
 
 final as (
@@ -41,7 +33,7 @@ final as (
         event_type in ('page_view', 'pricing_page_view') as is_page_view,
         event_at,
         loaded_at,
-        {{ processed_at() }} as processed_at
+        processed_at
     from valid
 )
 

@@ -73,6 +73,11 @@ def _floor(env: dict[str, str], events: int) -> list[StageResult]:
         "order by user_id, event_at, event_id')\n"
         "out['sort'] = time.perf_counter() - t\n"
         "t = time.perf_counter()\n"
+        "con.execute('create or replace table main.floor_sorted_table as select * from staging.stg_web__events "
+        "order by user_id, event_at, event_id')\n"
+        "con.execute('drop table main.floor_sorted_table')\n"
+        "out['sort_table'] = time.perf_counter() - t\n"
+        "t = time.perf_counter()\n"
         "con.execute('create or replace temp table floor_grouped as select user_id, count(*) as n, "
         "min(event_at) as first_at, max(event_at) as last_at from staging.stg_web__events group by 1')\n"
         "out['group'] = time.perf_counter() - t\n"
@@ -84,6 +89,9 @@ def _floor(env: dict[str, str], events: int) -> list[StageResult]:
     return [
         StageResult("floor: sort by (user, time)", timings["sort"], float("nan"), events / timings["sort"]),
         StageResult("floor: group by user", timings["group"], float("nan"), events / timings["group"]),
+        # what a model pays on top: writing the sorted events to a table in the warehouse file
+        StageResult("floor: sort by (user, time) into a table", timings["sort_table"], float("nan"),
+                    events / timings["sort_table"]),
     ]
 
 
@@ -148,7 +156,8 @@ def run_benchmark(
         results.append(_stage(ML_STAGE[0], _dbt_code(ML_STAGE[1]), env, raw_events))
     if incremental:
         results.extend(_incremental_stages(env, events, seed, warehouse))
-    sort_floor = next(r.seconds for r in results if r.stage.startswith("floor: sort"))
+    sort_floor = next(r.seconds for r in results if r.stage == "floor: sort by (user, time)")
+    table_floor = next(r.seconds for r in results if r.stage == "floor: sort by (user, time) into a table")
     sessionization = next(r for r in results if r.stage == "sessionization")
     session_seconds = sessionization.node_seconds or sessionization.seconds
     full = next(r.seconds for r in results if r.stage.startswith("full rules build"))
@@ -158,6 +167,7 @@ def run_benchmark(
         "events": raw_events, "users": n_users, "threads": env["INTENT_DUCKDB_THREADS"],
         "memory_limit": env["INTENT_MEMORY_LIMIT"], "sum_of_rule_stages_seconds": rules_total,
         "sessionization_over_sort_floor": session_seconds / sort_floor,
+        "sessionization_over_table_floor": session_seconds / table_floor,
         "stages": [asdict(r) for r in results],
     }
     return _write_report(folder, summary, results)
@@ -209,7 +219,8 @@ def _write_report(folder: Path, summary: dict, results: list[StageResult]) -> Pa
         "",
         "seconds: the whole stage (process start, dbt parse, queries); in dbt nodes: the queries alone, summed "
         "over dbt's threads (so it can exceed the wall time).",
-        f"Sessionization (in dbt nodes) / sort floor: {summary['sessionization_over_sort_floor']:.2f}x",
+        f"Sessionization (in dbt nodes) / sort floor: {summary['sessionization_over_sort_floor']:.2f}x "
+        f"(/ sort floor written to a table: {summary['sessionization_over_table_floor']:.2f}x)",
         "",
     ]
     if summary.get("incremental_over_full"):

@@ -21,7 +21,6 @@ DATA_DIR = PROJECT_ROOT / "data"
 # `dbt build` rebuilds them from scratch.
 INCREMENTAL_TABLES = (
     "staging.base_web__events",
-    "staging.stg_web__events",
     "intermediate.int_events_sessionized",
     "intermediate.int_sessions_rolled_up",
     "marts.sessions",
