@@ -19,7 +19,16 @@
     {{- plurals.get(event_type, event_type ~ '_events') -}}
 {%- endmacro %}
 
-{#- Aggregates over the events of one session (rows of int_events_sessionized). Counts use
+{#- The stg_web__events columns the session roll-ups read, joined to int_events_sessionized by event_id. -#}
+{% macro event_attribute_columns(relation) -%}
+    {%- for column in ['event_type', 'page_path', 'referrer', 'utm_source', 'device', 'time_on_page_sec',
+                       'scroll_depth_pct', 'is_high_intent', 'is_page_view'] %}
+    {{ relation }}.{{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Aggregates over the events of one session (int_events_sessionized rows with their
+    event_attribute_columns). Counts use
     count(case ...), a bigint everywhere (DuckDB's sum of integers is a 128-bit integer, slow to add up). -#}
 {% macro session_rollup_columns() -%}
     min(user_id) as user_id,

@@ -1,4 +1,5 @@
--- one row per valid event, with the session it belongs to (sessions split by inactivity gap)
+-- one row per valid event: the session it belongs to (sessions split by inactivity gap); the
+-- event's other attributes stay in stg_web__events, so the sorts and the stored table stay narrow
 {{ incremental_by_user_config() }}
 with
 
@@ -98,18 +99,9 @@ final as (
         ]) }} as session_key,
         user_id,
         tracker_session_id,
-        event_type,
-        page_path,
-        referrer,
-        utm_source,
-        device,
         session_number,
         user_event_number - session_first_event_number + 1 as event_number_in_session,
         {{ seconds_between('previous_event_at', 'event_at') }} as seconds_since_previous_event,
-        time_on_page_sec,
-        scroll_depth_pct,
-        is_high_intent,
-        is_page_view,
         is_new_session = 1 as is_session_start,
         session_started_at,
         event_at,

@@ -6,15 +6,41 @@ sessionized as (
     select * from {{ ref('int_events_sessionized') }}
 ),
 
--- on an incremental run, only users sessionized again since this model last ran
-events as (
+staged as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+{%- if is_incremental() %}
+
+-- users sessionized again since this model last ran
+changed_users as (
+    select distinct user_id
+    from sessionized
+    where processed_at > {{ last_processed_at() }}
+),
+
+-- on an incremental run, only their events
+rolled_events as (
+    select sessionized.*
+    from sessionized
+    inner join changed_users
+        on sessionized.user_id = changed_users.user_id
+),
+{%- else %}
+
+rolled_events as (
     select * from sessionized
-    {%- if is_incremental() %}
-    where user_id in (
-        select user_id from sessionized
-        where processed_at > {{ last_processed_at() }}
-    )
-    {%- endif %}
+),
+{%- endif %}
+
+-- each event's type, page and measures beside its session
+events as (
+    select
+        rolled_events.*,
+        {{ event_attribute_columns('staged') }}
+    from rolled_events
+    inner join staged
+        on rolled_events.event_id = staged.event_id
 ),
 
 -- count each kind of event once per session; keep sums and counts so sessions add up exactly

@@ -5,8 +5,12 @@ sessions as (
     select * from {{ ref('int_sessions_rolled_up') }}
 ),
 
-events as (
+sessionized as (
     select * from {{ ref('int_events_sessionized') }}
+),
+
+staged as (
+    select * from {{ ref('stg_web__events') }}
 ),
 
 cutoffs as (
@@ -26,17 +30,21 @@ spanning_sessions as (
             and sessions.ended_at > cutoffs.as_of
 ),
 
--- their events up to the cutoff (the small side drives the join)
+-- their events up to the cutoff (the small side drives the joins), with each event's type,
+-- page and measures
 spanning_events as (
     select
         spanning_sessions.as_of,
-        events.*
+        sessionized.*,
+        {{ event_attribute_columns('staged') }}
     from spanning_sessions
-    inner join events
+    inner join sessionized
         on
-            spanning_sessions.user_id = events.user_id
-            and spanning_sessions.session_key = events.session_key
-            and spanning_sessions.as_of >= events.event_at
+            spanning_sessions.user_id = sessionized.user_id
+            and spanning_sessions.session_key = sessionized.session_key
+            and spanning_sessions.as_of >= sessionized.event_at
+    inner join staged
+        on sessionized.event_id = staged.event_id
 ),
 
 rolled_up as (

@@ -28,7 +28,8 @@ events as (
     select raw_events.*
     from raw_events
     where
-        {{ dbt.safe_cast('raw_events.event_at', dbt.type_timestamp()) }} >= (select reprocessed_from.event_day from reprocessed_from)
+        {{ dbt.safe_cast('raw_events.event_at', dbt.type_timestamp()) }}
+        >= (select reprocessed_from.event_day from reprocessed_from)
         or {{ dbt.safe_cast('raw_events.event_at', dbt.type_timestamp()) }} is null
 ),
 {%- else %}
