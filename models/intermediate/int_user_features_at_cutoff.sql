@@ -72,7 +72,6 @@ aggregated as (
             as {{ event_count_column(event_type) }},
         {%- endfor %}
         cast(sum(case when not is_spam then viewed_pages end) as {{ dbt.type_bigint() }}) as page_views,
-        count(distinct case when not is_spam then {{ dbt.date_trunc('day', 'started_at') }} end) as active_days,
         sum(case when not is_spam then total_time_on_page_sec end)
         / nullif(sum(case when not is_spam then timed_events end), 0) as avg_time_on_page_sec,
         sum(case when not is_spam then total_scroll_depth_pct end)
@@ -99,6 +98,28 @@ aggregated as (
     group by 1, 2
 ),
 
+-- the days each user started a session that is not a bot's on, by each cutoff; a plain group
+-- by (it spills to disk, where a distinct count inside the aggregate above ran out of memory
+-- at 100M events)
+active_user_days as (
+    select
+        as_of,
+        user_id,
+        {{ dbt.date_trunc('day', 'started_at') }} as active_day
+    from sessions_at_cutoff
+    where not is_spam
+    group by 1, 2, 3
+),
+
+active_days as (
+    select
+        as_of,
+        user_id,
+        count(*) as active_days
+    from active_user_days
+    group by 1, 2
+),
+
 joined as (
     select
         users_by_cutoff.user_id,
@@ -114,7 +135,7 @@ joined as (
         coalesce(aggregated.total_sessions, 0) as total_sessions,
         coalesce(aggregated.spam_sessions, 0) as spam_sessions,
         coalesce(aggregated.bounced_sessions, 0) as bounced_sessions,
-        coalesce(aggregated.active_days, 0) as active_days,
+        coalesce(active_days.active_days, 0) as active_days,
         case
             when coalesce(aggregated.sessions, 0) = 0 then 0
             else cast(aggregated.repeat_sessions as {{ type_double() }}) / aggregated.sessions
@@ -156,6 +177,10 @@ joined as (
         on
             users_by_cutoff.user_id = aggregated.user_id
             and users_by_cutoff.as_of = aggregated.as_of
+    left join active_days
+        on
+            users_by_cutoff.user_id = active_days.user_id
+            and users_by_cutoff.as_of = active_days.as_of
 ),
 
 final as (
