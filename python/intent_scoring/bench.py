@@ -133,7 +133,7 @@ def run_benchmark(
         "INTENT_WAREHOUSE": str(warehouse),
         "PYTHONPATH": str(PROJECT_ROOT / "python"),
         "INTENT_DUCKDB_THREADS": os.environ.get("INTENT_DUCKDB_THREADS", str(os.cpu_count() or 2)),
-        "INTENT_MEMORY_LIMIT": os.environ.get("INTENT_MEMORY_LIMIT", "8GB"),
+        "INTENT_MEMORY_LIMIT": os.environ.get("INTENT_MEMORY_LIMIT", "6GB"),
     }
     n_users = n_users_for_events(events)
     print(f"benchmark: ~{events:,} events ({n_users:,} users), threads={env['INTENT_DUCKDB_THREADS']}, "
