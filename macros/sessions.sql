@@ -27,6 +27,34 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- Distinct pages per session, as two CTEs ending in `page_counts` (key_columns, distinct_pages):
+    the (session, page) pairs grouped, then counted. Two plain group-bys spill to disk; a
+    count(distinct ...) inside the roll-up cannot, and ran out of memory at 100M events. -#}
+{% macro session_page_counts_ctes(events_cte, key_columns) -%}
+-- each page a session saw, once
+session_pages as (
+    select
+        {%- for column in key_columns %}
+        {{ column }},
+        {%- endfor %}
+        page_path
+    from {{ events_cte }}
+    where page_path is not null
+    group by {% for column in key_columns %}{{ loop.index }}, {% endfor %}{{ key_columns | length + 1 }}
+),
+
+-- how many distinct pages each session saw
+page_counts as (
+    select
+        {%- for column in key_columns %}
+        {{ column }},
+        {%- endfor %}
+        count(*) as distinct_pages
+    from session_pages
+    group by {% for column in key_columns %}{{ loop.index }}{{ ", " if not loop.last }}{% endfor %}
+)
+{%- endmacro %}
+
 {#- Aggregates over the events of one session (int_events_sessionized rows with their
     event_attribute_columns). Counts use
     count(case ...), a bigint everywhere (DuckDB's sum of integers is a 128-bit integer, slow to add up). -#}
@@ -42,7 +70,6 @@
     count(case when event_type = '{{ event_type }}' then 1 end) as {{ event_count_column(event_type) }},
     {%- endfor %}
     count(case when is_page_view then 1 end) as viewed_pages,
-    count(distinct page_path) as distinct_pages,
     count(case when is_high_intent then 1 end) as high_intent_events,
     coalesce(sum(time_on_page_sec), 0) as total_time_on_page_sec,
     count(case when coalesce(time_on_page_sec, 0) = 0 then 1 end) as zero_time_events,

@@ -85,10 +85,11 @@ reasons as (
 ),
 
 -- every feature's points as a JSON object, for tools that want the whole breakdown
+-- (+ 0.0 turns a penalty's -0.0 into 0.0, so the text does not depend on how it was computed)
 contributions_json as (
     select
         user_id,
-        {{ json_object_by_key(features, 'feature', round_to('points', 4)) }} as contributions
+        {{ json_object_by_key(features, 'feature', round_to('points', 4) ~ ' + 0.0') }} as contributions
     from current_contributions
     group by 1
 ),
