@@ -10,28 +10,14 @@ staged as (
     select * from {{ ref('stg_web__events') }}
 ),
 
-{%- if is_incremental() %}
-
--- users sessionized again since this model last ran
-changed_users as (
-    select distinct user_id
-    from sessionized
-    where processed_at > {{ last_processed_at() }}
-),
-
--- on an incremental run, only their events
-rolled_events as (
-    select sessionized.*
-    from sessionized
-    inner join changed_users
-        on sessionized.user_id = changed_users.user_id
-),
-{%- else %}
-
+-- on an incremental run, only the events of users sessionized again since this model last ran
+-- (int_events_sessionized rewrites every event of such a user, all with that run's processed_at)
 rolled_events as (
     select * from sessionized
+    {%- if is_incremental() %}
+    where processed_at > {{ last_processed_at() }}
+    {%- endif %}
 ),
-{%- endif %}
 
 -- each event's type, page and measures beside its session
 events as (
