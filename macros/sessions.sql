@@ -27,10 +27,11 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- Distinct pages per session, as two CTEs ending in `page_counts` (key_columns, distinct_pages):
-    the (session, page) pairs grouped, then counted. Two plain group-bys spill to disk; a
-    count(distinct ...) inside the roll-up cannot, and ran out of memory at 100M events. -#}
-{% macro session_page_counts_ctes(events_cte, key_columns) -%}
+{#- Distinct pages per session, as CTEs ending in `counted`: the roll-up `rolled_up_cte` with
+    its distinct_pages (0 for a session without a page path). The (session, page) pairs are
+    grouped, then counted: two plain group-bys spill to disk; a count(distinct ...) inside the
+    roll-up cannot, and ran out of memory at 100M events. key_columns identify a session in both. -#}
+{% macro session_page_counts_ctes(events_cte, rolled_up_cte, key_columns) -%}
 -- each page a session saw, once
 session_pages as (
     select
@@ -52,6 +53,19 @@ page_counts as (
         count(*) as distinct_pages
     from session_pages
     group by {% for column in key_columns %}{{ loop.index }}{{ ", " if not loop.last }}{% endfor %}
+),
+
+-- the roll-up with its distinct page count
+counted as (
+    select
+        {{ rolled_up_cte }}.*,
+        coalesce(page_counts.distinct_pages, 0) as distinct_pages
+    from {{ rolled_up_cte }}
+    left join page_counts
+        on
+            {%- for column in key_columns %}
+            {{ "and " if not loop.first }}{{ rolled_up_cte }}.{{ column }} = page_counts.{{ column }}
+            {%- endfor %}
 )
 {%- endmacro %}
 

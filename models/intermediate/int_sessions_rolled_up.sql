@@ -38,17 +38,7 @@ rolled_up as (
     group by 1
 ),
 
-{{ session_page_counts_ctes('events', ['session_key']) }},
-
--- the roll-up with its distinct page count (a session without a page path saw none)
-counted as (
-    select
-        rolled_up.*,
-        coalesce(page_counts.distinct_pages, 0) as distinct_pages
-    from rolled_up
-    left join page_counts
-        on rolled_up.session_key = page_counts.session_key
-),
+{{ session_page_counts_ctes('events', 'rolled_up', ['session_key']) }},
 
 -- bounce / spam / repeat flags from the thresholds in dbt_project.yml
 final as (

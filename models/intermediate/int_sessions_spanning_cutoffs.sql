@@ -56,18 +56,7 @@ rolled_up as (
     group by 1, 2
 ),
 
-{{ session_page_counts_ctes('spanning_events', ['as_of', 'session_key']) }},
-
-counted as (
-    select
-        rolled_up.*,
-        coalesce(page_counts.distinct_pages, 0) as distinct_pages
-    from rolled_up
-    left join page_counts
-        on
-            rolled_up.as_of = page_counts.as_of
-            and rolled_up.session_key = page_counts.session_key
-),
+{{ session_page_counts_ctes('spanning_events', 'rolled_up', ['as_of', 'session_key']) }},
 
 flagged as (
     select
