@@ -108,3 +108,39 @@ def test_bots_are_flagged_and_do_not_count_as_engagement(built_warehouse: Path) 
         "and (sessions > 0 or page_views > 0)",
     )[0][0]
     assert leaked == 0
+
+
+def test_distinct_pages_and_active_days_match_distinct_counts(built_warehouse: Path) -> None:
+    # both are counted with plain group-bys (a distinct count inside the big aggregates cannot spill);
+    # here they are recounted with count(distinct ...) straight from the events and sessions
+    pages = query(
+        built_warehouse,
+        """
+        select count(*), count(*) filter (where sessions.distinct_pages = recount.pages)
+        from marts.sessions
+        inner join (
+            select sessionized.session_key, count(distinct staged.page_path) as pages
+            from intermediate.int_events_sessionized as sessionized
+            inner join staging.stg_web__events as staged on sessionized.event_id = staged.event_id
+            group by 1
+        ) as recount on sessions.session_key = recount.session_key
+        """,
+    )[0]
+    assert pages[0] == query(built_warehouse, "select count(*) from marts.sessions")[0][0]
+    assert pages[1] == pages[0]
+    assert query(built_warehouse, "select count(*) from marts.sessions where distinct_pages > 1")[0][0] > 0
+    # at as_of (the latest event) every session is over, so a user's active days are the distinct start days
+    # of their sessions that do not look like bots
+    days = query(
+        built_warehouse,
+        """
+        select count(*), count(*) filter (where features.active_days = coalesce(recount.days, 0))
+        from marts.user_features as features
+        left join (
+            select user_id, count(distinct date_trunc('day', started_at)) as days
+            from marts.sessions where not is_spam group by 1
+        ) as recount on features.user_id = recount.user_id
+        """,
+    )[0]
+    assert days == (N_USERS, N_USERS)
+    assert query(built_warehouse, "select max(active_days) from marts.user_features")[0][0] > 1
