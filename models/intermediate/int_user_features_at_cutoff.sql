@@ -29,6 +29,10 @@ spanning as (
     select * from {{ ref('int_sessions_spanning_cutoffs') }}
 ),
 
+user_days as (
+    select * from {{ ref('int_user_days_rolled_up') }}
+),
+
 -- every user that existed by each cutoff, with or without events
 users_by_cutoff as (
     select
@@ -98,17 +102,25 @@ aggregated as (
     group by 1, 2
 ),
 
--- the days each user started a session that is not a bot's on, by each cutoff; a plain group
--- by (it spills to disk, where a distinct count inside the aggregate above ran out of memory
--- at 100M events)
+-- the days each user started a session that is not a bot's on, by each cutoff: days whose first
+-- such session was over by then (from the day roll-up), and the days of such sessions running
+-- across the cutoff (a handful), each day once; never the sessions again (reading them a second
+-- time here made DuckDB materialize sessions_at_cutoff, which spilled at 100M events)
 active_user_days as (
+    select
+        cutoffs.as_of,
+        user_days.user_id,
+        user_days.activity_day
+    from user_days
+    inner join cutoffs
+        on user_days.first_human_session_ended_at <= cutoffs.as_of
+    union
     select
         as_of,
         user_id,
-        {{ dbt.date_trunc('day', 'started_at') }} as active_day
-    from sessions_at_cutoff
+        {{ dbt.date_trunc('day', 'started_at') }} as activity_day
+    from spanning
     where not is_spam
-    group by 1, 2, 3
 ),
 
 active_days as (

@@ -23,6 +23,7 @@ INCREMENTAL_TABLES = (
     "staging.base_web__events",
     "intermediate.int_events_sessionized",
     "intermediate.int_sessions_rolled_up",
+    "intermediate.int_user_days_rolled_up",
     "marts.sessions",
 )
 

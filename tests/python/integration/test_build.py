@@ -144,3 +144,27 @@ def test_distinct_pages_and_active_days_match_distinct_counts(built_warehouse: P
     )[0]
     assert days == (N_USERS, N_USERS)
     assert query(built_warehouse, "select max(active_days) from marts.user_features")[0][0] > 1
+    # at every cutoff (the day roll-up path): the distinct start days of the human sessions over by
+    # then, and of those running across the cutoff, flagged as they looked at it
+    at_cutoffs = query(
+        built_warehouse,
+        """
+        with human_sessions_by_cutoff as (
+            select cutoffs.as_of, sessions.user_id, sessions.started_at
+            from marts.sessions
+            inner join intermediate.int_feature_cutoffs as cutoffs on sessions.ended_at <= cutoffs.as_of
+            where not sessions.is_spam
+            union all
+            select as_of, user_id, started_at
+            from intermediate.int_sessions_spanning_cutoffs where not is_spam
+        )
+        select count(*), count(*) filter (where features.active_days = coalesce(recount.days, 0))
+        from intermediate.int_user_features_at_cutoff as features
+        left join (
+            select as_of, user_id, count(distinct date_trunc('day', started_at)) as days
+            from human_sessions_by_cutoff group by 1, 2
+        ) as recount on features.user_id = recount.user_id and features.as_of = recount.as_of
+        """,
+    )[0]
+    assert at_cutoffs[0] > N_USERS
+    assert at_cutoffs[1] == at_cutoffs[0]

@@ -21,6 +21,7 @@ COMPARED = {
     "staging.base_web__events": "raw_row_key",
     "staging.stg_web__events": "event_id",
     "marts.sessions": "session_key",
+    "intermediate.int_user_days_rolled_up": "user_day_key",
     "marts.user_features": "user_id",
     "marts.user_scores": "user_id",
 }
