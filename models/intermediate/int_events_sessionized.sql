@@ -98,7 +98,6 @@ final as (
             "user_id", "'-'", "cast(session_number as " ~ dbt.type_string() ~ ")"
         ]) }} as session_key,
         user_id,
-        tracker_session_id,
         session_number,
         user_event_number - session_first_event_number + 1 as event_number_in_session,
         {{ seconds_between('previous_event_at', 'event_at') }} as seconds_since_previous_event,
