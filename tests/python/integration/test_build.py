@@ -87,9 +87,12 @@ def test_sessions_split_on_gaps_over_30_minutes(built_warehouse: Path) -> None:
         built_warehouse,
         """
         select count(*) from (
-            select is_session_start, seconds_since_previous_event, tracker_session_id,
-                   lag(tracker_session_id) over (partition by user_id order by event_at, event_id) as prev
-            from intermediate.int_events_sessionized
+            select sessionized.is_session_start, sessionized.seconds_since_previous_event, staged.tracker_session_id,
+                   lag(staged.tracker_session_id) over (
+                       partition by sessionized.user_id order by sessionized.event_at, sessionized.event_id
+                   ) as prev
+            from intermediate.int_events_sessionized as sessionized
+            inner join staging.stg_web__events as staged on sessionized.event_id = staged.event_id
         ) where is_session_start and seconds_since_previous_event <= 1800 and tracker_session_id = prev
         """,
     )[0][0]
