@@ -45,8 +45,9 @@ users_by_cutoff as (
 ),
 
 -- each session as it looked at each cutoff: over by then (as it is today), or running
--- across the cutoff (rolled up again from its events up to it); never materialized
-sessions_at_cutoff as (
+-- across the cutoff (rolled up again from its events up to it); materialized on DuckDB, so
+-- the aggregate below reads rows that can spill (macros/materialized_cte.sql)
+sessions_at_cutoff as {{ materialized_cte() }} (
     select
         {%- for column in session_columns %}
         sessions.{{ column }},
@@ -104,8 +105,7 @@ aggregated as (
 
 -- the days each user started a session that is not a bot's on, by each cutoff: days whose first
 -- such session was over by then (from the day roll-up), and the days of such sessions running
--- across the cutoff (a handful), each day once; never the sessions again (reading them a second
--- time here made DuckDB materialize sessions_at_cutoff, which spilled at 100M events)
+-- across the cutoff (a handful), each day once (fewer rows than grouping the sessions again)
 active_user_days as (
     select
         cutoffs.as_of,
