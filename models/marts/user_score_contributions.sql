@@ -1,7 +1,5 @@
 -- one row per (user, feature) at as_of under var('weight_set'): how many score points one feature gives one user
--- (a view: millions of rows that are cheaper to compute from user_features than to write and read back;
--- a query for one user reads that user's features row only)
-{{ config(materialized='view') }}
+-- depends_on: {{ ref('int_weights_validated') }}
 {%- set features = seed_features(var('weight_set')) %}
 with
 
@@ -13,14 +11,58 @@ weights as (
     select * from {{ ref('int_weights_validated') }}
 ),
 
--- every user's points per feature under the set in effect (macros/feature_points_ctes.sql)
-{{ feature_points_ctes('features', 'weights', features) }},
+-- the weight set in effect
+current_weights as (
+    select * from weights
+    where weight_set = '{{ var("weight_set") }}'
+),
+
+-- one select per seed feature, stacked: (user, feature, raw value)
+unpivoted as (
+    {{ unpivot_features('features', features, ['user_id']) }}
+),
+
+weighted as (
+    select
+        current_weights.weight_set,
+        unpivoted.user_id,
+        unpivoted.feature,
+        current_weights.dimension,
+        current_weights.transform,
+        current_weights.reason,
+        unpivoted.raw_value,
+        current_weights.weight,
+        current_weights.cap,
+        current_weights.positive_weight_sum
+    from unpivoted
+    inner join current_weights
+        on unpivoted.feature = current_weights.feature
+),
+
+-- normalize with the seed's transform and cap only (no batch statistics)
+normalized as (
+    select
+        *,
+        {{ normalize_feature('raw_value', 'transform', 'cap') }} as normalized_value
+    from weighted
+),
+
+-- points = 100 * weight * normalized / (sum of the set's positive weights), as in the scores
+pointed as (
+    select
+        *,
+        {{ feature_points('normalized_value', 'weight', 'positive_weight_sum') }} as points
+    from normalized
+),
 
 -- the seed's reason phrase with {value} / {pct} filled in, for explanations
 explained as (
     select
         *,
-        {{ reason_text('reason', 'raw_value') }} as reason_text
+        replace(
+            replace(reason, '{value}', {{ format_number('raw_value') }}),
+            '{pct}', {{ format_percent('raw_value') }}
+        ) as reason_text
     from pointed
 ),
 

@@ -1,4 +1,5 @@
 -- one row per user: rule-based 0-100 score under var('weight_set'), its label, rank and explanation
+-- depends_on: {{ ref('int_weights_validated') }}
 {#- the seed's features for this weight set, known when the model runs -#}
 {%- set features = seed_features(var('weight_set')) %}
 with
@@ -7,12 +8,12 @@ scores as (
     select * from {{ ref('int_user_scores_by_weight_set') }}
 ),
 
-features as (
-    select * from {{ ref('user_features') }}
+contributions as (
+    select * from {{ ref('user_score_contributions') }}
 ),
 
-weights as (
-    select * from {{ ref('int_weights_validated') }}
+features as (
+    select * from {{ ref('user_features') }}
 ),
 
 -- only the weight set in effect
@@ -21,9 +22,11 @@ current_scores as (
     where weight_set = '{{ var("weight_set") }}' and offset_days = 0
 ),
 
--- every user's points per feature, as the user_score_contributions view computes them
--- (macros/feature_points_ctes.sql)
-{{ feature_points_ctes('features', 'weights', features) }},
+-- (user_score_contributions holds the weight set in effect only)
+current_contributions as (
+    select * from contributions
+    where weight_set = '{{ var("weight_set") }}'
+),
 
 -- rank only the rows an explanation can use: positive points, and penalties apart
 -- (two small windows instead of two over every contribution)
@@ -34,7 +37,7 @@ ranked_positive as (
             partition by user_id order by points desc, feature asc
         ) as positive_rank,
         0 as penalty_rank
-    from pointed
+    from current_contributions
     where points > 0
 ),
 
@@ -45,7 +48,7 @@ ranked_penalty as (
         row_number() over (
             partition by user_id order by points asc, feature asc
         ) as penalty_rank
-    from pointed
+    from current_contributions
     where points < 0
 ),
 
@@ -58,12 +61,11 @@ explanation_rows as (
     where penalty_rank = 1
 ),
 
--- in words, with their points (the seed's phrase filled in for these rows only)
+-- in words, with their points
 explained as (
     select
         *,
-        {{ dbt.concat([reason_text('reason', 'raw_value'), "' ('", format_points('points'), "')'"]) }}
-            as reason_with_points
+        {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
     from explanation_rows
 ),
 
@@ -88,7 +90,7 @@ contributions_json as (
     select
         user_id,
         {{ json_object_by_key(features, 'feature', round_to('points', 4) ~ ' + 0.0') }} as contributions
-    from pointed
+    from current_contributions
     group by 1
 ),
 
