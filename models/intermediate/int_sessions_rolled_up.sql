@@ -13,10 +13,7 @@ staged as (
 -- on an incremental run, only the events of users sessionized again since this model last ran
 -- (int_events_sessionized rewrites every event of such a user, all with that run's processed_at)
 rolled_events as (
-    select * from sessionized
-    {%- if is_incremental() %}
-    where processed_at > {{ last_processed_at() }}
-    {%- endif %}
+    select * from sessionized{{ where_processed_since_last_run() }}
 ),
 
 -- each event's type, page and measures beside its session

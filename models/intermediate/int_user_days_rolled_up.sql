@@ -10,10 +10,7 @@ rolled_up as (
 -- on an incremental run, only the users whose sessions were rolled up again (all their sessions
 -- carry that run's processed_at, so their days are recounted whole)
 sessions as (
-    select * from rolled_up
-    {%- if is_incremental() %}
-    where processed_at > {{ last_processed_at() }}
-    {%- endif %}
+    select * from rolled_up{{ where_processed_since_last_run() }}
 ),
 
 -- each session on the day (UTC) it started

@@ -8,10 +8,7 @@ rolled_up as (
 
 -- on an incremental run, only users whose sessions were rolled up again
 sessions as (
-    select * from rolled_up
-    {%- if is_incremental() %}
-    where processed_at > {{ last_processed_at() }}
-    {%- endif %}
+    select * from rolled_up{{ where_processed_since_last_run() }}
 ),
 
 final as (
