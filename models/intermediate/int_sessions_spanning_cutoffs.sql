@@ -2,7 +2,7 @@
 with
 
 sessions as (
-    select * from {{ ref('int_sessions_rolled_up') }}
+    select * from {{ ref('sessions') }}
 ),
 
 sessionized as (

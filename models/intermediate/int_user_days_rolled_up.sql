@@ -3,14 +3,14 @@
 {{ incremental_by_user_config() }}
 with
 
-rolled_up as (
-    select * from {{ ref('int_sessions_rolled_up') }}
+all_sessions as (
+    select * from {{ ref('sessions') }}
 ),
 
 -- on an incremental run, only the users whose sessions were rolled up again (all their sessions
 -- carry that run's processed_at, so their days are recounted whole)
 sessions as (
-    select * from rolled_up{{ where_processed_since_last_run() }}
+    select * from all_sessions{{ where_processed_since_last_run() }}
 ),
 
 -- each session on the day (UTC) it started

@@ -22,7 +22,7 @@ cutoffs as (
 ),
 
 sessions as (
-    select * from {{ ref('int_sessions_rolled_up') }}
+    select * from {{ ref('sessions') }}
 ),
 
 spanning as (

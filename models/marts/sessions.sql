@@ -1,14 +1,49 @@
--- one row per session: what happened in it and whether it looks like a bounce, a bot or a return visit
+-- one row per session: what happened in it and whether it looks like a bounce, a bot or a return visit;
+-- also the sums and counts that add up exactly across sessions, which point-in-time features build on
 {{ incremental_by_user_config() }}
 with
 
-rolled_up as (
-    select * from {{ ref('int_sessions_rolled_up') }}
+sessionized as (
+    select * from {{ ref('int_events_sessionized') }}
 ),
 
--- on an incremental run, only users whose sessions were rolled up again
-sessions as (
-    select * from rolled_up{{ where_processed_since_last_run() }}
+staged as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+-- on an incremental run, only the events of users sessionized again since this model last ran
+-- (int_events_sessionized rewrites every event of such a user, all with that run's processed_at)
+rolled_events as (
+    select * from sessionized{{ where_processed_since_last_run() }}
+),
+
+-- each event's type, page and measures beside its session
+events as (
+    select
+        rolled_events.*,
+        {{ event_attribute_columns('staged') }}
+    from rolled_events
+    inner join staged
+        on rolled_events.event_id = staged.event_id
+),
+
+-- count each kind of event once per session; keep sums and counts so sessions add up exactly
+rolled_up as (
+    select
+        session_key,
+        {{ session_rollup_columns() }}
+    from events
+    group by 1
+),
+
+{{ session_page_counts_ctes('events', 'rolled_up', ['session_key']) }},
+
+-- bounce / spam / repeat flags from the thresholds in dbt_project.yml
+flagged as (
+    select
+        *,
+        {{ session_flag_columns() }}
+    from counted
 ),
 
 final as (
@@ -36,10 +71,18 @@ final as (
         is_bounce,
         is_spam,
         is_repeat,
+        -- sums and counts that add up exactly over several sessions (features' means and decay)
+        timed_events,
+        total_scroll_depth_pct,
+        scrolled_events,
+        {%- for event_type in high_intent_event_types() %}
+        {{ event_count_column(event_type) }}_decay_weight,
+        {%- endfor %}
+        high_intent_decay_weight,
         started_at,
         ended_at,
         processed_at
-    from sessions
+    from flagged
 )
 
 select * from final

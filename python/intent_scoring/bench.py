@@ -32,7 +32,7 @@ RULE_STAGES: list[tuple[str, list[list[str]]]] = [
     ("dbt compile (overhead)", [["compile", *RULES_BUILD_SELECTION]]),
     ("staging", [["run", "--select", "staging"]]),
     ("sessionization", [["run", "--select", "int_events_sessionized"]]),
-    ("sessions mart", [["run", "--select", "int_sessions_rolled_up", "sessions"]]),
+    ("sessions mart", [["run", "--select", "sessions"]]),
     ("user features", [["run", "--select", "int_feature_cutoffs", "int_sessions_spanning_cutoffs",
                         "int_user_days_rolled_up", "int_user_features_at_cutoff", "user_features"]]),
     ("scoring", [["seed"], ["run", "--select", "user_features+", "--exclude", "user_features", "marts.ml"]]),

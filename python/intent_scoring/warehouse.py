@@ -22,7 +22,6 @@ DATA_DIR = PROJECT_ROOT / "data"
 INCREMENTAL_TABLES = (
     "staging.base_web__events",
     "intermediate.int_events_sessionized",
-    "intermediate.int_sessions_rolled_up",
     "intermediate.int_user_days_rolled_up",
     "marts.sessions",
 )
