@@ -24,3 +24,19 @@
         "'%'",
     ]) }}
 {%- endmacro %}
+
+{#- An explanation phrase from a seed reason: {value} becomes the number, {pct} the percentage.
+    Each is formatted only for the phrases that hold it (formatting every number twice cost
+    about 0.4 s per 7M contributions). -#}
+{% macro fill_reason(template, expression) -%}
+    case
+        when {{ template }} like '%{value}%' and {{ template }} like '%{pct}%'
+            then replace(
+                replace({{ template }}, '{value}', {{ format_number(expression) }}),
+                '{pct}', {{ format_percent(expression) }}
+            )
+        when {{ template }} like '%{value}%' then replace({{ template }}, '{value}', {{ format_number(expression) }})
+        when {{ template }} like '%{pct}%' then replace({{ template }}, '{pct}', {{ format_percent(expression) }})
+        else {{ template }}
+    end
+{%- endmacro %}
