@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+import pytest
+
+from intent_scoring.dbt_runner import DbtRunError, run_dbt
+
 from .conftest import N_USERS
 from .dbt_helpers import query
 
@@ -171,3 +176,35 @@ def test_distinct_pages_and_active_days_match_distinct_counts(built_warehouse: P
     )[0]
     assert at_cutoffs[0] > N_USERS
     assert at_cutoffs[1] == at_cutoffs[0]
+
+
+def test_feature_range_tests_fail_and_name_the_column(warehouse_copy: Path) -> None:
+    """The one-query range tests on the feature table catch a negative count, a missing
+    count and a share above 1, and their stored failures name each column."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        user = con.execute("select min(user_id) from intermediate.int_user_features_at_cutoff").fetchone()[0]
+        con.execute(
+            "update intermediate.int_user_features_at_cutoff "
+            "set searches = -1, decayed_signups = null, bounce_rate = 1.5 where user_id = ?",
+            [user],
+        )
+        cutoffs = con.execute(
+            "select count(*) from intermediate.int_user_features_at_cutoff where user_id = ?", [user]
+        ).fetchone()[0]
+    counts = "int_user_features_at_cutoff_counts_present_and_non_negative"
+    shares = "int_user_features_at_cutoff_shares_present_and_within_0_1"
+    with pytest.raises(DbtRunError) as failure:
+        run_dbt(["test", "--select", counts, shares, "--store-failures"], quiet=True)
+    assert counts in str(failure.value) and shares in str(failure.value)
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        stored = {
+            name: con.execute(
+                f"select failing_column, failing_value, count(*) from {schema}.{name} group by 1, 2 order by 1"
+            ).fetchall()
+            for schema, name in con.execute(
+                "select table_schema, table_name from information_schema.tables where table_name in (?, ?)",
+                [counts, shares],
+            ).fetchall()
+        }
+    assert stored[counts] == [("decayed_signups", None, cutoffs), ("searches", -1.0, cutoffs)]
+    assert stored[shares] == [("bounce_rate", 1.5, cutoffs)]
