@@ -143,11 +143,13 @@ def run_benchmark(
         "INTENT_DUCKDB_THREADS": os.environ.get("INTENT_DUCKDB_THREADS", str(os.cpu_count() or 2)),
         "INTENT_MEMORY_LIMIT": os.environ.get("INTENT_MEMORY_LIMIT", "6GB"),
         "INTENT_DUCKDB_DISABLED_COMPRESSION": os.environ.get("INTENT_DUCKDB_DISABLED_COMPRESSION", ""),
+        "INTENT_CHECKPOINT_THRESHOLD": os.environ.get("INTENT_CHECKPOINT_THRESHOLD", "1GB"),
     }
     n_users = n_users_for_events(events)
     print(f"benchmark: ~{events:,} events ({n_users:,} users), threads={env['INTENT_DUCKDB_THREADS']}, "
           f"memory_limit={env['INTENT_MEMORY_LIMIT']}, "
-          f"disabled compression={env['INTENT_DUCKDB_DISABLED_COMPRESSION'] or 'none'}", file=sys.stderr)
+          f"disabled compression={env['INTENT_DUCKDB_DISABLED_COMPRESSION'] or 'none'}, "
+          f"checkpoint_threshold={env['INTENT_CHECKPOINT_THRESHOLD']}", file=sys.stderr)
     results = [_stage("generation", (
         "from intent_scoring.generator import GeneratorConfig, write_generated\n"
         "from intent_scoring.warehouse import connect\n"
@@ -179,7 +181,8 @@ def run_benchmark(
         "incremental_over_full": incremental_build / full if incremental_build else None,
         "events": raw_events, "users": n_users, "threads": env["INTENT_DUCKDB_THREADS"],
         "memory_limit": env["INTENT_MEMORY_LIMIT"],
-        "disabled_compression": env["INTENT_DUCKDB_DISABLED_COMPRESSION"], "sum_of_rule_stages_seconds": rules_total,
+        "disabled_compression": env["INTENT_DUCKDB_DISABLED_COMPRESSION"],
+        "checkpoint_threshold": env["INTENT_CHECKPOINT_THRESHOLD"], "sum_of_rule_stages_seconds": rules_total,
         "sessionization_over_sort_floor": session_seconds / sort_floor,
         "sessionization_over_table_floor": session_seconds / table_floor,
         "stages": [asdict(r) for r in results],
@@ -221,7 +224,8 @@ def _write_report(folder: Path, summary: dict, results: list[StageResult]) -> Pa
         f"# Benchmark: {summary['events']:,} events, {summary['users']:,} users",
         "",
         f"DuckDB threads={summary['threads']}, memory_limit={summary['memory_limit']}, "
-        f"disabled compression methods={summary.get('disabled_compression') or 'none'}",
+        f"disabled compression methods={summary.get('disabled_compression') or 'none'}, "
+        f"checkpoint_threshold={summary.get('checkpoint_threshold', '1GB')}",
         "",
         "| stage | seconds | in dbt nodes | events/s | peak RSS (MB) |",
         "|---|---:|---:|---:|---:|",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,9 @@ def test_bench_times_every_stage_and_the_incremental_build(tmp_path: Path) -> No
     assert summary["incremental_over_full"] == incremental / full
     for line in ("| generation |", "Sessionization (in dbt nodes) / sort floor:", "Incremental build / full build:"):
         assert line in markdown.read_text()
+    # the DuckDB settings the run used are in the report
+    assert summary["checkpoint_threshold"] == os.environ.get("INTENT_CHECKPOINT_THRESHOLD", "1GB")
+    assert f"checkpoint_threshold={summary['checkpoint_threshold']}" in markdown.read_text()
 
     # the report counts the events it built; the incremental build scored the appended day too
     with duckdb.connect(str(tmp_path / "bench_20000.duckdb"), read_only=True) as con:
