@@ -11,12 +11,7 @@ where
     {{ column_name }} is not null
     and (
         1 = 0
-        {%- if min_value is not none %}
-        or {{ column_name }} < {{ min_value }}
-        {%- endif %}
-        {%- if max_value is not none %}
-        or {{ column_name }} > {{ max_value }}
-        {%- endif %}
+        {{- or_outside_range(column_name, min_value, max_value) }}
     )
 
 {% endtest %}

@@ -14,12 +14,7 @@ select
 from {{ model }}
 where
     {{ column }} is null
-    {%- if min_value is not none %}
-    or {{ column }} < {{ min_value }}
-    {%- endif %}
-    {%- if max_value is not none %}
-    or {{ column }} > {{ max_value }}
-    {%- endif %}
+    {{- or_outside_range(column, min_value, max_value) }}
 {%- if not loop.last %}
 union all
 {%- endif %}
