@@ -1,10 +1,10 @@
 {#-
-    The CTEs that add up every seed feature's points per (weight set, user, cutoff),
-    ending in a CTE named `summed` with: weight_set, user_id, offset_days,
+    The CTEs that add up every seed feature's points per (weight set, user),
+    ending in a CTE named `summed` with: weight_set, user_id,
     raw_points_total, intent/engagement/fit/penalty_points and feature_count.
-    `features_cte` holds the user features (user_id, offset_days and one column per
-    feature), `weights_cte` the validated weights; `pair_filter` keeps the
-    (cutoff, weight set) pairs to score, in terms of `offset_days` and `weight_set`.
+    `features_cte` holds the user features at one cutoff (user_id and one column per
+    feature), `weights_cte` the validated weights; `weight_set_filter`, if given, keeps
+    the weight sets to score (a condition on `weight_set`; by default every set).
 
     Two shapes of the same sum, each with the formula of user_score_contributions
     (normalize_feature, then feature_points):
@@ -17,12 +17,12 @@
     DuckDB's, and assert_score_equals_sum_of_points the wide sums with the long
     contributions.
 -#}
-{% macro summed_points_ctes(features_cte, weights_cte, features, pair_filter) -%}
+{% macro summed_points_ctes(features_cte, weights_cte, features, weight_set_filter=none) -%}
     {{ return(adapter.dispatch('summed_points_ctes', 'intent_scoring')(
-        features_cte, weights_cte, features, pair_filter)) }}
+        features_cte, weights_cte, features, weight_set_filter)) }}
 {%- endmacro %}
 
-{% macro default__summed_points_ctes(features_cte, weights_cte, features, pair_filter) -%}
+{% macro default__summed_points_ctes(features_cte, weights_cte, features, weight_set_filter) -%}
 -- one row per weight set: each seed feature's weight, transform, cap and dimension as columns
 -- (a feature the set does not name has a null weight and adds nothing)
 weights_by_set as (
@@ -39,25 +39,25 @@ weights_by_set as (
     group by 1
 ),
 
--- each (user, cutoff) beside each weight set that scores it
+-- each user beside each weight set that scores them
 paired as (
     select
         weights_by_set.*,
         {%- for feature in features %}
         cast({{ features_cte }}.{{ adapter.quote(feature) }} as {{ type_double() }}) as {{ feature }}__value,
         {%- endfor %}
-        {{ features_cte }}.user_id,
-        {{ features_cte }}.offset_days
+        {{ features_cte }}.user_id
     from {{ features_cte }}
     cross join weights_by_set
-    where {{ pair_filter }}
+    {%- if weight_set_filter %}
+    where {{ weight_set_filter }}
+    {%- endif %}
 ),
 
 -- each feature's points, one column per feature
 pointed as (
     select
         weight_set,
-        user_id,
         {%- for feature in features %}
         {{ feature }}__weight,
         {{ feature }}__dimension,
@@ -66,7 +66,7 @@ pointed as (
             feature ~ '__weight', 'positive_weight_sum'
         ) }}, 0) as {{ feature }}__points,
         {%- endfor %}
-        offset_days
+        user_id
     from paired
 ),
 
@@ -75,7 +75,6 @@ summed as (
     select
         weight_set,
         user_id,
-        offset_days,
         {% for feature in features -%}
         {{ feature }}__points{{ " + " if not loop.last }}
         {%- else -%}
@@ -98,11 +97,11 @@ summed as (
 )
 {%- endmacro %}
 
-{% macro spark__summed_points_ctes(features_cte, weights_cte, features, pair_filter) -%}
--- one select per seed feature, stacked: (user, cutoff, feature, raw value); streamed into
+{% macro spark__summed_points_ctes(features_cte, weights_cte, features, weight_set_filter) -%}
+-- one select per seed feature, stacked: (user, feature, raw value); streamed into
 -- the sums below, never stored
 unpivoted as (
-    {{ unpivot_features(features_cte, features, ['user_id', 'offset_days']) }}
+    {{ unpivot_features(features_cte, features, ['user_id']) }}
 ),
 
 -- each feature's points under each set
@@ -110,7 +109,6 @@ pointed as (
     select
         {{ weights_cte }}.weight_set,
         unpivoted.user_id,
-        unpivoted.offset_days,
         {{ weights_cte }}.dimension,
         {{ feature_points(
             normalize_feature('unpivoted.raw_value', weights_cte ~ '.transform', weights_cte ~ '.cap'),
@@ -119,7 +117,9 @@ pointed as (
     from unpivoted
     inner join {{ weights_cte }}
         on unpivoted.feature = {{ weights_cte }}.feature
-    where {{ pair_filter }}
+    {%- if weight_set_filter %}
+    where {{ weight_set_filter }}
+    {%- endif %}
 ),
 
 -- add up points per user, and per dimension for the subtotals
@@ -127,13 +127,12 @@ summed as (
     select
         weight_set,
         user_id,
-        offset_days,
         sum(points) as raw_points_total,
         {%- for dimension in ['intent', 'engagement', 'fit', 'penalty'] %}
         coalesce(sum(case when dimension = '{{ dimension }}' then points end), 0) as {{ dimension }}_points,
         {%- endfor %}
         count(*) as feature_count
     from pointed
-    group by 1, 2, 3
+    group by 1, 2
 )
 {%- endmacro %}

@@ -1,18 +1,49 @@
--- one row per user as of var('as_of'): the slice of the point-in-time features at the current cutoff
+-- one row per user as of var('as_of'): behaviour features from events at or before it only,
+-- and the profile snapshot
 with
 
-features as (
-    select * from {{ ref('int_user_features_at_cutoff') }}
+users as (
+    select * from {{ ref('stg_web__users') }}
 ),
 
--- the current cutoff (offset 0); the earlier ones serve backtests and training
-current_cutoff as (
-    select * from features
-    where offset_days = 0
+cutoffs as (
+    select * from {{ ref('int_feature_cutoffs') }}
 ),
+
+sessions as (
+    select * from {{ ref('sessions') }}
+),
+
+spanning as (
+    select * from {{ ref('int_sessions_spanning_cutoffs') }}
+),
+
+user_days as (
+    select * from {{ ref('int_user_days_rolled_up') }}
+),
+
+-- the current cutoff (offset 0); the earlier ones are computed for the ML path only
+current_cutoff as (
+    select * from cutoffs
+    where is_current
+),
+
+-- the sessions running across it, as they looked then
+spanning_current_cutoff as (
+    select spanning.*
+    from spanning
+    inner join current_cutoff
+        on spanning.as_of = current_cutoff.as_of
+),
+
+-- the same feature SQL as int_user_features_at_past_cutoffs (macros/user_features_at_cutoffs.sql)
+{{ user_features_at_cutoffs_ctes('users', 'current_cutoff', 'sessions', 'spanning_current_cutoff', 'user_days') }},
 
 final as (
-    select * from current_cutoff
+    select
+        {{ dbt.concat(["user_id", "'|'", "cast(offset_days as " ~ dbt.type_string() ~ ")"]) }} as user_cutoff_key,
+        *
+    from joined
 )
 
 select * from final

@@ -19,7 +19,7 @@ features as (
 -- only the weight set in effect
 current_scores as (
     select * from scores
-    where weight_set = '{{ var("weight_set") }}' and offset_days = 0
+    where weight_set = '{{ var("weight_set") }}'
 ),
 
 -- (user_score_contributions holds the weight set in effect only)

@@ -5,7 +5,6 @@ with
 
 scores as (
     select * from {{ ref('int_user_scores_by_weight_set') }}
-    where offset_days = 0
 ),
 
 scores_a as (

@@ -22,7 +22,7 @@ from intent_scoring.warehouse import DATA_DIR, PROJECT_ROOT
 
 # The rules build as it runs in production: ML excluded, data tests included, unit tests left to
 # development and CI (their inputs are fixed rows, so a daily run would only repeat them; dbt's advice).
-RULES_BUILD_SELECTION = ["--exclude", "marts.ml"]
+RULES_BUILD_SELECTION = ["--exclude", "tag:ml"]
 RULES_BUILD = [*RULES_BUILD_SELECTION, "--exclude-resource-type", "unit_test"]
 RULE_STAGES: list[tuple[str, list[list[str]]]] = [
     # dbt's own overhead: a cold parse (a new warehouse path changes the profile, so nothing is
@@ -34,11 +34,11 @@ RULE_STAGES: list[tuple[str, list[list[str]]]] = [
     ("sessionization", [["run", "--select", "int_events_sessionized"]]),
     ("sessions mart", [["run", "--select", "sessions"]]),
     ("user features", [["run", "--select", "int_feature_cutoffs", "int_sessions_spanning_cutoffs",
-                        "int_user_days_rolled_up", "int_user_features_at_cutoff", "user_features"]]),
-    ("scoring", [["seed"], ["run", "--select", "user_features+", "--exclude", "user_features", "marts.ml"]]),
-    ("data tests", [["test", "--exclude", "marts.ml", "test_type:unit"]]),
+                        "int_user_days_rolled_up", "user_features"]]),
+    ("scoring", [["seed"], ["run", "--select", "user_features+", "--exclude", "user_features", "tag:ml"]]),
+    ("data tests", [["test", "--exclude", "tag:ml", "test_type:unit"]]),
 ]
-ML_STAGE = ("ml training + SHAP", [["run", "--select", "marts.ml"]])
+ML_STAGE = ("ml training + SHAP", [["run", "--select", "tag:ml"]])
 SORT_FLOOR = "floor: sort by (user, time)"
 TABLE_SORT_FLOOR = "floor: sort by (user, time) into a table"
 

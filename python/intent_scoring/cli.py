@@ -179,7 +179,7 @@ def mode_score_rules(args: argparse.Namespace) -> None:
     from intent_scoring.dbt_runner import run_dbt
 
     _say("dbt build of the rule scores...")
-    run_dbt(["build", "--select", "+user_scores", "int_weights_validated+", "events_rejected", "--exclude", "marts.ml",
+    run_dbt(["build", "--select", "+user_scores", "int_weights_validated+", "events_rejected", "--exclude", "tag:ml",
              *_dbt_vars(args)])
 
 

@@ -4,7 +4,7 @@
 with
 
 features as (
-    select * from {{ ref('int_user_features_at_cutoff') }}
+    select * from {{ ref('int_user_features_at_past_cutoffs') }}
 ),
 
 events as (

@@ -167,7 +167,11 @@ def test_distinct_pages_and_active_days_match_distinct_counts(built_warehouse: P
             from intermediate.int_sessions_spanning_cutoffs where not is_spam
         )
         select count(*), count(*) filter (where features.active_days = coalesce(recount.days, 0))
-        from intermediate.int_user_features_at_cutoff as features
+        from (
+            select * from marts.user_features
+            union all
+            select * from intermediate.int_user_features_at_past_cutoffs
+        ) as features
         left join (
             select as_of, user_id, count(distinct date_trunc('day', started_at)) as days
             from human_sessions_by_cutoff group by 1, 2
@@ -179,32 +183,41 @@ def test_distinct_pages_and_active_days_match_distinct_counts(built_warehouse: P
 
 
 def test_feature_range_tests_fail_and_name_the_column(warehouse_copy: Path) -> None:
-    """The one-query range tests on the feature table catch a negative count, a missing
-    count and a share above 1, and their stored failures name each column."""
+    """The one-query range tests on the feature tables catch a negative count, a missing
+    count and a share above 1, and their stored failures name each column (user_features:
+    one row for the user; the past cutoffs: one per cutoff)."""
     with duckdb.connect(str(warehouse_copy)) as con:
-        user = con.execute("select min(user_id) from intermediate.int_user_features_at_cutoff").fetchone()[0]
-        con.execute(
-            "update intermediate.int_user_features_at_cutoff "
-            "set searches = -1, decayed_signups = null, bounce_rate = 1.5 where user_id = ?",
-            [user],
-        )
-        cutoffs = con.execute(
-            "select count(*) from intermediate.int_user_features_at_cutoff where user_id = ?", [user]
+        # a user who existed by the earliest cutoff has a row at every cutoff
+        user = con.execute(
+            "select min(user_id) from intermediate.int_user_features_at_past_cutoffs where offset_days = 60"
         ).fetchone()[0]
-    counts = "int_user_features_at_cutoff_counts_present_and_non_negative"
-    shares = "int_user_features_at_cutoff_shares_present_and_within_0_1"
+        for table in ["marts.user_features", "intermediate.int_user_features_at_past_cutoffs"]:
+            con.execute(
+                f"update {table} set searches = -1, decayed_signups = null, bounce_rate = 1.5 where user_id = ?",
+                [user],
+            )
+        past_cutoffs = con.execute(
+            "select count(*) from intermediate.int_user_features_at_past_cutoffs where user_id = ?", [user]
+        ).fetchone()[0]
+    assert past_cutoffs == 2
+    tests = {
+        "user_features_counts_present_and_non_negative": [("decayed_signups", None, 1), ("searches", -1.0, 1)],
+        "user_features_shares_present_and_within_0_1": [("bounce_rate", 1.5, 1)],
+        "int_user_features_at_past_cutoffs_counts_present_and_non_negative":
+            [("decayed_signups", None, 2), ("searches", -1.0, 2)],
+        "int_user_features_at_past_cutoffs_shares_present_and_within_0_1": [("bounce_rate", 1.5, 2)],
+    }
     with pytest.raises(DbtRunError) as failure:
-        run_dbt(["test", "--select", counts, shares, "--store-failures"], quiet=True)
-    assert counts in str(failure.value) and shares in str(failure.value)
+        run_dbt(["test", "--select", *tests, "--store-failures"], quiet=True)
+    assert all(name in str(failure.value) for name in tests)
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         stored = {
             name: con.execute(
                 f"select failing_column, failing_value, count(*) from {schema}.{name} group by 1, 2 order by 1"
             ).fetchall()
             for schema, name in con.execute(
-                "select table_schema, table_name from information_schema.tables where table_name in (?, ?)",
-                [counts, shares],
+                "select table_schema, table_name from information_schema.tables where table_name in (?, ?, ?, ?)",
+                list(tests),
             ).fetchall()
         }
-    assert stored[counts] == [("decayed_signups", None, cutoffs), ("searches", -1.0, cutoffs)]
-    assert stored[shares] == [("bounce_rate", 1.5, cutoffs)]
+    assert stored == tests

@@ -38,7 +38,7 @@ def test_csv_export_is_sessionized_from_timestamps_and_tracker_ids(
     export.write_text("\n".join([HEADER, *ROWS]) + "\n")
     with connect(path=path) as con:
         load_csv(con, export, loaded_at=dt.datetime(2024, 3, 2))
-    run_dbt(["build", "--select", "+sessions", "+user_scores", "events_rejected", "--exclude", "marts.ml"], quiet=True)
+    run_dbt(["build", "--select", "+sessions", "+user_scores", "events_rejected", "--exclude", "tag:ml"], quiet=True)
     sessions = query(path, "select user_id, session_number, event_count from marts.sessions order by 1, 2")
     assert sessions == [("alice", 1, 2), ("alice", 2, 1), ("bob", 1, 1), ("bob", 2, 1)]
     # the export's own columns are kept for reference only

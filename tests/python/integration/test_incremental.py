@@ -16,7 +16,7 @@ from intent_scoring.warehouse import connect
 from .dbt_helpers import query
 
 END = dt.date(2026, 3, 31)
-SELECT_RULES = ["--exclude", "marts.ml"]
+SELECT_RULES = ["--exclude", "tag:ml"]
 COMPARED = {
     "staging.base_web__events": "raw_row_key",
     "staging.stg_web__events": "event_id",

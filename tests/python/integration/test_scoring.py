@@ -86,7 +86,7 @@ def test_bad_seed_row_fails_the_build_naming_the_row_and_keeps_last_scores(
     _write_seed(project, lines)
     before = query(warehouse_copy, SCORES)
     with pytest.raises(DbtRunError) as failure:
-        run_dbt(["build", "--select", "weights+", "--exclude", "marts.ml"], quiet=True, project_dir=project)
+        run_dbt(["build", "--select", "weights+", "--exclude", "tag:ml"], quiet=True, project_dir=project)
     message = str(failure.value)
     assert "seeds/weights.csv" in message
     assert where.format(n=len(lines)) in message, message
@@ -102,7 +102,7 @@ def test_retuned_seed_changes_scores_without_sql_changes(warehouse_copy: Path, t
              for line in lines]
     _write_seed(project, lines)
     before = dict(query(warehouse_copy, "select user_id, score from marts.user_scores"))
-    run_dbt(["build", "--select", "weights+", "--exclude", "marts.ml"], quiet=True, project_dir=project)
+    run_dbt(["build", "--select", "weights+", "--exclude", "tag:ml"], quiet=True, project_dir=project)
     after = dict(query(warehouse_copy, "select user_id, score from marts.user_scores"))
     pricing_users = {u for (u,) in query(
         warehouse_copy, "select user_id from marts.user_features where pricing_page_views > 0")}

@@ -1,4 +1,15 @@
--- one row per (user, cutoff): behaviour features computed only from events at or before the cutoff
+{#-
+    The point-in-time user features, as CTEs ending in `joined`: one row per user that existed
+    by each cutoff in `cutoffs`, every feature computed only from sessions over by then and
+    from the sessions running across it as they looked then (`spanning`, the rows of
+    int_sessions_spanning_cutoffs at those cutoffs). One definition for both places that
+    compute features: user_features (the current cutoff, read by the rule scores and the model)
+    and int_user_features_at_past_cutoffs (the earlier cutoffs, for training and the backtest),
+    so the rules build never computes the cutoffs only the ML path reads.
+    Arguments name the CTEs that hold stg_web__users, the cutoffs, sessions, the spanning
+    sessions and int_user_days_rolled_up.
+-#}
+{% macro user_features_at_cutoffs_ctes(users, cutoffs, sessions, spanning, user_days) -%}
 {#- the session columns the features read, from completed and from spanning sessions alike -#}
 {%- set session_columns = [
     'user_id', 'is_spam', 'is_bounce', 'is_repeat', 'viewed_pages', 'started_at', 'ended_at',
@@ -11,36 +22,14 @@
 {%- for event_type in high_intent_event_types() %}
 {%- do session_columns.append(event_count_column(event_type) ~ '_decay_weight') %}
 {%- endfor %}
-with
-
-users as (
-    select * from {{ ref('stg_web__users') }}
-),
-
-cutoffs as (
-    select * from {{ ref('int_feature_cutoffs') }}
-),
-
-sessions as (
-    select * from {{ ref('sessions') }}
-),
-
-spanning as (
-    select * from {{ ref('int_sessions_spanning_cutoffs') }}
-),
-
-user_days as (
-    select * from {{ ref('int_user_days_rolled_up') }}
-),
-
 -- every user that existed by each cutoff, with or without events
 users_by_cutoff as (
     select
         users.*,
         cutoffs.offset_days,
         cutoffs.as_of
-    from users
-    cross join cutoffs
+    from {{ users }} as users
+    cross join {{ cutoffs }} as cutoffs
     where users.created_at is null or users.created_at <= cutoffs.as_of
 ),
 
@@ -53,8 +42,8 @@ sessions_at_cutoff as {{ materialized_cte() }} (
         sessions.{{ column }},
         {%- endfor %}
         cutoffs.as_of
-    from sessions
-    inner join cutoffs
+    from {{ sessions }} as sessions
+    inner join {{ cutoffs }} as cutoffs
         on sessions.ended_at <= cutoffs.as_of
     union all
     select
@@ -62,7 +51,7 @@ sessions_at_cutoff as {{ materialized_cte() }} (
         {{ column }},
         {%- endfor %}
         as_of
-    from spanning
+    from {{ spanning }}
 ),
 
 -- one pass: funnel counts, engagement and time-decayed intent from sessions that do not
@@ -111,15 +100,15 @@ active_user_days as (
         cutoffs.as_of,
         user_days.user_id,
         user_days.activity_day
-    from user_days
-    inner join cutoffs
+    from {{ user_days }} as user_days
+    inner join {{ cutoffs }} as cutoffs
         on user_days.first_human_session_ended_at <= cutoffs.as_of
     union
     select
         as_of,
         user_id,
         {{ dbt.date_trunc('day', 'started_at') }} as activity_day
-    from spanning
+    from {{ spanning }}
     where not is_spam
 ),
 
@@ -193,13 +182,5 @@ joined as (
         on
             users_by_cutoff.user_id = active_days.user_id
             and users_by_cutoff.as_of = active_days.as_of
-),
-
-final as (
-    select
-        {{ dbt.concat(["user_id", "'|'", "cast(offset_days as " ~ dbt.type_string() ~ ")"]) }} as user_cutoff_key,
-        *
-    from joined
 )
-
-select * from final
+{%- endmacro %}

@@ -1,10 +1,15 @@
--- No feature row uses an event after its as_of: no session re-rolled at a cutoff ends
--- after it, and signups match an independent recount of the staged
--- events up to the cutoff. Returns offending rows.
+{#-
+    No feature row of `model` (user_features or int_user_features_at_past_cutoffs: user_id,
+    user_cutoff_key, as_of, signups, spam_sessions, first/last_event_at) uses an event after
+    its as_of: no session re-rolled at one of its cutoffs ends after it, and signups match an
+    independent recount of the staged events up to the cutoff. Returns offending rows.
+-#}
+{% test features_point_in_time(model) %}
+
 with
 
 features as (
-    select * from {{ ref('int_user_features_at_cutoff') }}
+    select * from {{ model }}
 ),
 
 spanning as (
@@ -15,8 +20,9 @@ staged as (
     select * from {{ ref('stg_web__events') }}
 ),
 
+-- the cutoffs these features are at
 cutoffs as (
-    select * from {{ ref('int_feature_cutoffs') }}
+    select distinct as_of from features
 ),
 
 -- signups recounted from the staged events alone, up to each as_of (independent of sessions)
@@ -42,10 +48,12 @@ late_features as (
 
 late_sessions as (
     select
-        cutoff_session_key as offending_key,
+        spanning.cutoff_session_key as offending_key,
         'session rolled up at a cutoff ends after it' as problem
     from spanning
-    where ended_at > as_of
+    inner join cutoffs
+        on spanning.as_of = cutoffs.as_of
+    where spanning.ended_at > spanning.as_of
 ),
 
 miscounted as (
@@ -71,3 +79,5 @@ final as (
 )
 
 select * from final
+
+{% endtest %}
