@@ -142,7 +142,8 @@ def run_benchmark(
         "PYTHONPATH": str(PROJECT_ROOT / "python"),
         "INTENT_DUCKDB_THREADS": os.environ.get("INTENT_DUCKDB_THREADS", str(os.cpu_count() or 2)),
         "INTENT_MEMORY_LIMIT": os.environ.get("INTENT_MEMORY_LIMIT", "6GB"),
-        "INTENT_DUCKDB_DISABLED_COMPRESSION": os.environ.get("INTENT_DUCKDB_DISABLED_COMPRESSION", ""),
+        # the profile's default (profiles.yml): FSST off
+        "INTENT_DUCKDB_DISABLED_COMPRESSION": os.environ.get("INTENT_DUCKDB_DISABLED_COMPRESSION", "fsst"),
         "INTENT_CHECKPOINT_THRESHOLD": os.environ.get("INTENT_CHECKPOINT_THRESHOLD", "1GB"),
     }
     n_users = n_users_for_events(events)
