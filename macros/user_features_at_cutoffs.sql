@@ -1,8 +1,8 @@
 {#-
     The point-in-time user features, as CTEs ending in `joined`: one row per user that existed
-    by each cutoff in `cutoffs`, every feature computed only from sessions over by then and
-    from the sessions running across it as they looked then (`spanning`, the rows of
-    int_sessions_spanning_cutoffs at those cutoffs). One definition for both places that
+    by each cutoff in `cutoffs` (key user_cutoff_key), every feature computed only from sessions
+    over by then and from the sessions running across it as they looked then (the rows of
+    `spanning`, int_sessions_spanning_cutoffs, at those cutoffs). One definition for both places that
     compute features: user_features (the current cutoff, read by the rule scores and the model)
     and int_user_features_at_past_cutoffs (the earlier cutoffs, for training and the backtest),
     so the rules build never computes the cutoffs only the ML path reads.
@@ -33,6 +33,14 @@ users_by_cutoff as (
     where users.created_at is null or users.created_at <= cutoffs.as_of
 ),
 
+-- the sessions running across these cutoffs, as they looked then
+spanning_at_cutoffs as (
+    select spanning.*
+    from {{ spanning }} as spanning
+    inner join {{ cutoffs }} as cutoffs
+        on spanning.as_of = cutoffs.as_of
+),
+
 -- each session as it looked at each cutoff: over by then (as it is today), or running
 -- across the cutoff (rolled up again from its events up to it); materialized on DuckDB, so
 -- the aggregate below reads rows that can spill (macros/materialized_cte.sql)
@@ -51,7 +59,7 @@ sessions_at_cutoff as {{ materialized_cte() }} (
         {{ column }},
         {%- endfor %}
         as_of
-    from {{ spanning }}
+    from spanning_at_cutoffs
 ),
 
 -- one pass: funnel counts, engagement and time-decayed intent from sessions that do not
@@ -108,7 +116,7 @@ active_user_days as (
         as_of,
         user_id,
         {{ dbt.date_trunc('day', 'started_at') }} as activity_day
-    from {{ spanning }}
+    from spanning_at_cutoffs
     where not is_spam
 ),
 
@@ -123,6 +131,9 @@ active_days as (
 
 joined as (
     select
+        {{ dbt.concat([
+            "users_by_cutoff.user_id", "'|'", "cast(users_by_cutoff.offset_days as " ~ dbt.type_string() ~ ")"
+        ]) }} as user_cutoff_key,
         users_by_cutoff.user_id,
         users_by_cutoff.country,
         users_by_cutoff.city,

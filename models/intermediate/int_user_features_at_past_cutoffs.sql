@@ -28,22 +28,11 @@ past_cutoffs as (
     where not is_current
 ),
 
--- the sessions running across them, as they looked then
-spanning_past_cutoffs as (
-    select spanning.*
-    from spanning
-    inner join past_cutoffs
-        on spanning.as_of = past_cutoffs.as_of
-),
-
 -- the same feature SQL as user_features (macros/user_features_at_cutoffs.sql)
-{{ user_features_at_cutoffs_ctes('users', 'past_cutoffs', 'sessions', 'spanning_past_cutoffs', 'user_days') }},
+{{ user_features_at_cutoffs_ctes('users', 'past_cutoffs', 'sessions', 'spanning', 'user_days') }},
 
 final as (
-    select
-        {{ dbt.concat(["user_id", "'|'", "cast(offset_days as " ~ dbt.type_string() ~ ")"]) }} as user_cutoff_key,
-        *
-    from joined
+    select * from joined
 )
 
 select * from final

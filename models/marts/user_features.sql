@@ -28,22 +28,11 @@ current_cutoff as (
     where is_current
 ),
 
--- the sessions running across it, as they looked then
-spanning_current_cutoff as (
-    select spanning.*
-    from spanning
-    inner join current_cutoff
-        on spanning.as_of = current_cutoff.as_of
-),
-
 -- the same feature SQL as int_user_features_at_past_cutoffs (macros/user_features_at_cutoffs.sql)
-{{ user_features_at_cutoffs_ctes('users', 'current_cutoff', 'sessions', 'spanning_current_cutoff', 'user_days') }},
+{{ user_features_at_cutoffs_ctes('users', 'current_cutoff', 'sessions', 'spanning', 'user_days') }},
 
 final as (
-    select
-        {{ dbt.concat(["user_id", "'|'", "cast(offset_days as " ~ dbt.type_string() ~ ")"]) }} as user_cutoff_key,
-        *
-    from joined
+    select * from joined
 )
 
 select * from final
