@@ -115,3 +115,52 @@ def test_replacing_raw_events_drops_the_incremental_state(tmp_path: Path, monkey
     stale = query(path, "select count(*) from staging.stg_web__events s "
                         "where s.event_id not in (select event_id from raw.events where event_id is not null)")
     assert stale == [(0,)]
+
+
+def _sessionized_test_failures(path: Path, *extra: str) -> set[str]:
+    """Names of int_events_sessionized's failing key tests (unique and relationships, incremental forms)."""
+    from intent_scoring.dbt_runner import DbtRunError
+
+    try:
+        run_dbt(["test", "--select", "test_name:unique_incremental", "test_name:relationships_incremental", *extra],
+                quiet=True)
+    except DbtRunError as error:
+        return {name for name in ("unique_incremental", "relationships_incremental")
+                if f"{name}_int_events_sessionized" in str(error)}
+    return set()
+
+
+def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "keys.duckdb"
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=20, end_date=END))
+    run_dbt(["build", "--select", "+sessions", "--indirect-selection", "cautious"], quiet=True)
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=1, end_date=END + dt.timedelta(days=1)),
+                        append=True)
+    run_dbt(["build", "--select", "+sessions", "--indirect-selection", "cautious"], quiet=True)
+    assert _sessionized_test_failures(path) == set()
+
+    table = "intermediate.int_events_sessionized"
+    with duckdb.connect(str(path)) as con:
+        latest, first = con.execute(f"select max(processed_at), min(processed_at) from {table}").fetchone()
+        assert latest > first, "the incremental run left some users' rows alone"
+        # an old row copied twice, both copies as old as the original: the latest run wrote neither
+        old_id = con.execute(f"select min(event_id) from {table} where processed_at = ?", [first]).fetchone()[0]
+        con.execute(f"insert into {table} select * from {table} where event_id = ?", [old_id])
+    assert _sessionized_test_failures(path) == set(), "rows the latest run did not write are not looked up"
+    assert _sessionized_test_failures(path, "--vars", "{test_every_row: true}") == {"unique_incremental"}
+
+    with duckdb.connect(str(path)) as con:
+        # one copy now counts as written by the latest run, repeating the old row's event id
+        con.execute(f"update {table} set processed_at = ? "
+                    f"where rowid = (select max(rowid) from {table} where event_id = ?)", [latest, old_id])
+        # and a row the latest run wrote that points at no session
+        con.execute(
+            f"insert into {table} select * replace ('no-such-session' as session_key, 'x-' || event_id as event_id, "
+            f"?::timestamp as processed_at) from {table} where event_id = ? and processed_at = ?",
+            [latest, old_id, first])
+    assert _sessionized_test_failures(path) == {"unique_incremental", "relationships_incremental"}

@@ -1,0 +1,59 @@
+{#-
+    `unique` for an incremental table whose runs stamp the rows they write with
+    processed_at: no value of column_name appears on more than one row. A run can
+    only add a duplicate with a row it wrote, so when the latest run (max(processed_at))
+    wrote only some rows, the test looks up just the values it wrote across the
+    whole table: as strong as `unique` given that earlier runs passed, without
+    grouping every row. When it wrote every row (a full build), or with
+    var('test_every_row'), every row is grouped, as `unique` does.
+-#}
+{% test unique_incremental(model, column_name) %}
+
+{#- the latest run wrote every row (or the table is not there yet, as in `dbt compile`) -#}
+{%- set every_row = var('test_every_row') or not execute or load_relation(model) is none %}
+{%- if not every_row %}
+    {%- set every_row = run_query(
+        'select min(processed_at) = max(processed_at) from ' ~ model
+    ).columns[0].values()[0] != false %}
+{%- endif %}
+
+{%- if every_row %}
+
+select
+    {{ column_name }} as unique_field,
+    count(*) as n_records
+from {{ model }}
+where {{ column_name }} is not null
+group by {{ column_name }}
+having count(*) > 1
+
+{%- else %}
+
+with
+
+-- the values the latest run wrote
+written as (
+    select {{ column_name }} as unique_field
+    from {{ model }}
+    where
+        processed_at = (select max(processed_at) from {{ model }})
+        and {{ column_name }} is not null
+),
+
+-- every row holding one of them, old or new
+holders as (
+    select {{ column_name }} as unique_field
+    from {{ model }}
+    where {{ column_name }} in (select written.unique_field from written)
+)
+
+select
+    unique_field,
+    count(*) as n_records
+from holders
+group by unique_field
+having count(*) > 1
+
+{%- endif %}
+
+{% endtest %}
