@@ -113,3 +113,21 @@ def test_retuned_seed_changes_scores_without_sql_changes(warehouse_copy: Path, t
         "where feature = 'pricing_page_views' and weight_set = 'default'",
     )
     assert weight == [(16.0,)]
+
+
+def test_contributions_json_holds_every_features_points(built_warehouse: Path) -> None:
+    """user_scores.contributions is JSON text: one key per feature of the set, its points to 4 decimals."""
+    import json
+
+    points: dict[str, dict[str, float]] = {}
+    for user_id, feature, value in query(
+        built_warehouse, "select user_id, feature, points from marts.user_score_contributions"
+    ):
+        points.setdefault(user_id, {})[feature] = value
+    rows = query(built_warehouse, "select user_id, contributions, raw_points_total from marts.user_scores")
+    assert len(rows) == len(points)
+    for user_id, text, total in rows:
+        parsed = json.loads(text)
+        assert list(parsed) == sorted(points[user_id]), "one key per feature, alphabetical"
+        assert parsed == {f: pytest.approx(p, abs=5e-5) for f, p in points[user_id].items()}
+        assert sum(parsed.values()) == pytest.approx(total, abs=5e-5 * len(parsed))
