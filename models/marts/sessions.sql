@@ -1,49 +1,81 @@
 -- one row per session: what happened in it and whether it looks like a bounce, a bot or a return visit;
 -- also the sums and counts that add up exactly across sessions, which point-in-time features build on
 {{ incremental_by_user_config() }}
+{#- passes over the events to roll up: those of users sessionized again since the last run -#}
+{%- set passes = rollup_passes(
+    ref('int_events_sessionized'),
+    'processed_at > ' ~ last_processed_at() if is_incremental() else none,
+) %}
 with
 
-sessionized as (
+-- (each pass reads its own slice of these; inlined, they are never held in memory whole)
+sessionized as {{ inlined_cte() }} (
     select * from {{ ref('int_events_sessionized') }}
 ),
 
-staged as (
+staged as {{ inlined_cte() }} (
     select * from {{ ref('stg_web__events') }}
 ),
 
 -- on an incremental run, only the events of users sessionized again since this model last ran
 -- (int_events_sessionized rewrites every event of such a user, all with that run's processed_at)
-rolled_events as (
+rolled_events as {{ inlined_cte() }} (
     select * from sessionized{{ where_processed_since_last_run() }}
 ),
 
--- each event's type, page and measures beside its session
-events as (
-    select
-        rolled_events.*,
-        {{ event_attribute_columns('staged') }}
-    from rolled_events
-    inner join staged
-        on rolled_events.event_id = staged.event_id
-),
+-- the roll-up, in as many passes over slices of users as var('rollup_pass_events') asks for
+-- (one on a small load); each pass is self-contained, so only its own rows are in memory at once
+session_rollups as (
+    {%- for pass in range(passes) %}
+    select * from (
+        with
 
--- count each kind of event once per session; keep sums and counts so sessions add up exactly
-rolled_up as (
-    select
-        session_key,
-        {{ session_rollup_columns() }}
-    from events
-    group by 1
-),
+        -- each event's type, page and measures beside its session
+        events as {{ materialized_cte() }} (
+            select
+                rolled_events.session_key,
+                rolled_events.user_id,
+                rolled_events.session_number,
+                rolled_events.event_number_in_session,
+                rolled_events.session_started_at,
+                rolled_events.event_at,
+                rolled_events.processed_at,
+                {{ event_attribute_columns('staged') }}
+            from rolled_events
+            inner join staged
+                on rolled_events.event_id = staged.event_id
+            {%- if passes > 1 %}
+            where
+                {{ in_rollup_pass('rolled_events.user_id', pass, passes) }}
+                and {{ in_rollup_pass('staged.user_id', pass, passes) }}
+            {%- endif %}
+        ),
 
-{{ session_page_counts_ctes('events', 'rolled_up', ['session_key']) }},
+        -- count each kind of event once per session; keep sums and counts so sessions add up exactly
+        rolled_up as (
+            select
+                session_key,
+                {{ session_rollup_columns() }}
+            from events
+            group by 1
+        ),
+
+        {{ session_page_counts_ctes('events', 'rolled_up', ['session_key']) }}
+
+        select * from counted
+    ) as pass_{{ pass }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
 
 -- bounce / spam / repeat flags from the thresholds in dbt_project.yml
 flagged as (
     select
         *,
         {{ session_flag_columns() }}
-    from counted
+    from session_rollups
 ),
 
 final as (

@@ -10,7 +10,8 @@
 ) }}
 with
 
-raw_events as (
+-- (the raw rows are read again by each CTE that uses them, never held in memory: see inlined_cte)
+raw_events as {{ inlined_cte() }} (
     select * from {{ source('web', 'events') }}
 ),
 
@@ -24,7 +25,7 @@ reprocessed_from as (
     where rejection_reason is null
 ),
 
-events as (
+events as {{ inlined_cte() }} (
     select raw_events.*
     from raw_events
     where
@@ -34,7 +35,7 @@ events as (
 ),
 {%- else %}
 
-events as (
+events as {{ inlined_cte() }} (
     select * from raw_events
 ),
 {%- endif %}
@@ -45,7 +46,7 @@ known_users as (
 ),
 
 -- type every column; a value that does not cast becomes null and is flagged below
-typed as (
+typed as {{ inlined_cte() }} (
     select
         cast(event_id as {{ dbt.type_string() }}) as event_id,
         cast(user_id as {{ dbt.type_string() }}) as user_id,

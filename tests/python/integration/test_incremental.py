@@ -11,7 +11,7 @@ import pytest
 
 from intent_scoring.dbt_runner import run_dbt
 from intent_scoring.generator import GeneratorConfig, write_generated
-from intent_scoring.warehouse import connect
+from intent_scoring.warehouse import PROJECT_ROOT, connect
 
 from .dbt_helpers import query
 
@@ -164,3 +164,34 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
             f"?::timestamp as processed_at) from {table} where event_id = ? and processed_at = ?",
             [latest, old_id, first])
     assert _sessionized_test_failures(path) == {"unique_incremental", "relationships_incremental"}
+
+
+def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """var('rollup_pass_events') below the event count splits the sessions roll-up into passes over
+    slices of users; the sessions come out the same, on a full build and on an incremental one."""
+    path = tmp_path / "passes.duckdb"
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=200, seed=9, days=20, end_date=END))
+    select = ["--select", "+sessions", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    run_dbt(["build", *select], quiet=True)
+    one_pass = _table(path, "marts.sessions", "session_key")
+    events = query(path, "select count(*) from intermediate.int_events_sessionized")[0][0]
+    three_passes = ["--vars", f"{{rollup_pass_events: {events // 3 + 1}}}"]
+    run_dbt(["build", "--full-refresh", *select, *three_passes], quiet=True)
+    compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / "marts" / "sessions.sql"
+    assert compiled.read_text().count(") as pass_") == 3
+    _assert_same_rows(_table(path, "marts.sessions", "session_key"), one_pass, "marts.sessions")
+
+    # an incremental run after a day's load, in passes, against a one-pass full refresh of the same data
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=200, seed=9, days=1, end_date=END + dt.timedelta(days=1)),
+                        append=True)
+    run_dbt(["build", *select, "--vars", "{rollup_pass_events: 100}"], quiet=True)
+    assert compiled.read_text().count(") as pass_") > 1
+    full = tmp_path / "full.duckdb"
+    shutil.copy2(path, full)
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(full))
+    run_dbt(["build", "--full-refresh", *select], quiet=True)
+    _assert_same_rows(_table(path, "marts.sessions", "session_key"), _table(full, "marts.sessions", "session_key"),
+                      "marts.sessions")

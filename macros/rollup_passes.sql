@@ -1,0 +1,44 @@
+{#-
+    Roll-ups in passes: a model whose aggregates outgrow memory (the sessions roll-up
+    past ~15M events with DuckDB's 6GB memory_limit) rolls up its events one slice of
+    users at a time, each pass small enough for its hash tables to stay in memory, the
+    passes stacked with union all. Spilling aggregates cost far more than reading the
+    input once per pass: at 30M events, sessions took 88 s in one pass and 40 s in two.
+
+    rollup_passes(relation, where): how many passes, from the rows of `relation` to
+    roll up (those matching `where`, if given) and var('rollup_pass_events'), the
+    events one pass takes (0: always one pass). One pass on engines other than DuckDB,
+    which spill or shuffle on their own, and while the relation does not exist yet.
+-#}
+{% macro rollup_passes(relation, where=none) -%}
+    {{ return(adapter.dispatch('rollup_passes', 'intent_scoring')(relation, where)) }}
+{%- endmacro %}
+
+{% macro default__rollup_passes(relation, where) -%}
+    {{ return(1) }}
+{%- endmacro %}
+
+{% macro duckdb__rollup_passes(relation, where) -%}
+    {%- set pass_events = var('rollup_pass_events') | int -%}
+    {%- if not execute or pass_events <= 0 or load_relation(relation) is none -%}
+        {{ return(1) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        'select count(*) from ' ~ relation ~ (' where ' ~ where if where else '')
+    ).columns[0].values()[0] | int -%}
+    {{ return([1, (rows + pass_events - 1) // pass_events] | max) }}
+{%- endmacro %}
+
+{#- A condition true for the rows of one pass (0-based) of `passes` (more than one), by a hash of
+    `expression` (a user id: all of a user's events fall in the same pass). -#}
+{% macro in_rollup_pass(expression, pass_number, passes) -%}
+    {{ return(adapter.dispatch('in_rollup_pass', 'intent_scoring')(expression, pass_number, passes)) }}
+{%- endmacro %}
+
+{% macro default__in_rollup_pass(expression, pass_number, passes) -%}
+    {{ exceptions.raise_compiler_error("roll-up passes are implemented for DuckDB only") }}
+{%- endmacro %}
+
+{% macro duckdb__in_rollup_pass(expression, pass_number, passes) -%}
+    hash({{ expression }}) % {{ passes }} = {{ pass_number }}
+{%- endmacro %}
