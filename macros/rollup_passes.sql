@@ -1,14 +1,14 @@
 {#-
     Roll-ups in passes: a model whose aggregates outgrow memory (the sessions roll-up
-    past ~15M events with DuckDB's 6GB memory_limit) rolls up its events one slice of
-    users at a time, each pass small enough for its hash tables to stay in memory, the
+    past ~15M events with DuckDB's 6GB memory_limit, user_scores' explanations past ~15M
+    contributions) rolls up its input one slice of users at a time, each pass small enough for its hash tables to stay in memory, the
     passes stacked with union all. Spilling aggregates cost far more than reading the
     input once per pass: at 30M events, sessions took 88 s in one pass and 36 s in two
     (its inputs read per pass, see inlined_cte).
 
     rollup_passes(relation, where): how many passes, from the rows of `relation` to
-    roll up (those matching `where`, if given) and var('rollup_pass_events'), the
-    events one pass takes (0: always one pass). One pass on engines other than DuckDB,
+    roll up (those matching `where`, if given) and var('rollup_pass_rows'), the
+    rows one pass takes (0: always one pass). One pass on engines other than DuckDB,
     which spill or shuffle on their own, and while the relation does not exist yet.
 -#}
 {% macro rollup_passes(relation, where=none) -%}
@@ -20,14 +20,14 @@
 {%- endmacro %}
 
 {% macro duckdb__rollup_passes(relation, where) -%}
-    {%- set pass_events = var('rollup_pass_events') | int -%}
-    {%- if not execute or pass_events <= 0 or load_relation(relation) is none -%}
+    {%- set pass_rows = var('rollup_pass_rows') | int -%}
+    {%- if not execute or pass_rows <= 0 or load_relation(relation) is none -%}
         {{ return(1) }}
     {%- endif -%}
     {%- set rows = run_query(
         'select count(*) from ' ~ relation ~ (' where ' ~ where if where else '')
     ).columns[0].values()[0] | int -%}
-    {{ return([1, (rows + pass_events - 1) // pass_events] | max) }}
+    {{ return([1, (rows + pass_rows - 1) // pass_rows] | max) }}
 {%- endmacro %}
 
 {#- A condition true for the rows of one pass (0-based) of `passes` (more than one), by a hash of

@@ -23,7 +23,7 @@ rolled_events as {{ inlined_cte() }} (
     select * from sessionized{{ where_processed_since_last_run() }}
 ),
 
--- the roll-up, in as many passes over slices of users as var('rollup_pass_events') asks for
+-- the roll-up, in as many passes over slices of users as var('rollup_pass_rows') asks for
 -- (one on a small load); each pass is self-contained, so only its own rows are in memory at once
 session_rollups as (
     {%- for pass in range(passes) %}

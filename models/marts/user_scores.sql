@@ -2,13 +2,16 @@
 -- depends_on: {{ ref('int_weights_validated') }}
 {#- the seed's features for this weight set, known when the model runs -#}
 {%- set features = seed_features(var('weight_set')) %}
+{#- passes over slices of users' contributions once they outgrow var('rollup_pass_rows') -#}
+{%- set passes = rollup_passes(ref('user_score_contributions')) %}
 with
 
 scores as (
     select * from {{ ref('int_user_scores_by_weight_set') }}
 ),
 
-contributions as (
+-- (each pass reads its own slice; inlined, the contributions are never held in memory whole)
+contributions as {{ inlined_cte() }} (
     select * from {{ ref('user_score_contributions') }}
 ),
 
@@ -23,75 +26,107 @@ current_scores as (
 ),
 
 -- (user_score_contributions holds the weight set in effect only)
-current_contributions as (
+current_contributions as {{ inlined_cte() }} (
     select * from contributions
     where weight_set = '{{ var("weight_set") }}'
 ),
 
--- rank only the rows an explanation can use: positive points, and penalties apart
--- (two small windows instead of two over every contribution)
-ranked_positive as (
-    select
-        *,
-        row_number() over (
-            partition by user_id order by points desc, feature asc
-        ) as positive_rank,
-        0 as penalty_rank
-    from current_contributions
-    where points > 0
-),
+-- each user's explanation and JSON breakdown, in passes over slices of users (one on a small
+-- table); each pass is self-contained, so only its own rows are in memory at once
+explained_users as (
+    {%- for pass in range(passes) %}
+    select * from (
+        with
 
-ranked_penalty as (
-    select
-        *,
-        0 as positive_rank,
-        row_number() over (
-            partition by user_id order by points asc, feature asc
-        ) as penalty_rank
-    from current_contributions
-    where points < 0
-),
+        -- this pass's users
+        pass_contributions as (
+            select * from current_contributions
+            {%- if passes > 1 %}
+            where {{ in_rollup_pass('user_id', pass, passes) }}
+            {%- endif %}
+        ),
 
--- the top three positive contributors and the largest penalty
-explanation_rows as (
-    select * from ranked_positive
-    where positive_rank <= 3
+        -- rank only the rows an explanation can use: positive points, and penalties apart
+        -- (two small windows instead of two over every contribution)
+        ranked_positive as (
+            select
+                *,
+                row_number() over (
+                    partition by user_id order by points desc, feature asc
+                ) as positive_rank,
+                0 as penalty_rank
+            from pass_contributions
+            where points > 0
+        ),
+
+        ranked_penalty as (
+            select
+                *,
+                0 as positive_rank,
+                row_number() over (
+                    partition by user_id order by points asc, feature asc
+                ) as penalty_rank
+            from pass_contributions
+            where points < 0
+        ),
+
+        -- the top three positive contributors and the largest penalty
+        explanation_rows as (
+            select * from ranked_positive
+            where positive_rank <= 3
+            union all
+            select * from ranked_penalty
+            where penalty_rank = 1
+        ),
+
+        -- in words, with their points
+        explained as (
+            select
+                *,
+                {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
+            from explanation_rows
+        ),
+
+        -- the three largest positive contributors and the largest penalty, one column each
+        -- (plain pivots, not ordered string aggregates, which DuckDB holds in memory per user)
+        reasons as (
+            select
+                user_id,
+                {%- for position in [1, 2, 3] %}
+                max(case when positive_rank = {{ position }} then reason_with_points end) as reason_{{
+                    position
+                }},
+                {%- endfor %}
+                max(case when penalty_rank = 1 then reason_with_points end) as top_penalty
+            from explained
+            group by 1
+        ),
+
+        -- every feature's points as a JSON object, for tools that want the whole breakdown
+        -- (+ 0.0 turns a penalty's -0.0 into 0.0, so the text does not depend on how it was computed)
+        contributions_json as (
+            select
+                user_id,
+                {{ json_object_by_key(features, 'feature', round_to('points', 4) ~ ' + 0.0') }} as contributions
+            from pass_contributions
+            group by 1
+        )
+
+        select
+            contributions_json.user_id,
+            reasons.reason_1,
+            reasons.reason_2,
+            reasons.reason_3,
+            reasons.top_penalty,
+            contributions_json.contributions
+        from contributions_json
+        left join reasons
+            on contributions_json.user_id = reasons.user_id
+    ) as pass_{{ pass }}
+    {%- if not loop.last %}
     union all
-    select * from ranked_penalty
-    where penalty_rank = 1
-),
-
--- in words, with their points
-explained as (
-    select
-        *,
-        {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
-    from explanation_rows
-),
-
--- the three largest positive contributors and the largest penalty, one column each
--- (plain pivots, not ordered string aggregates, which DuckDB holds in memory per user)
-reasons as (
-    select
-        user_id,
-        {%- for position in [1, 2, 3] %}
-        max(case when positive_rank = {{ position }} then reason_with_points end) as reason_{{
-            position
-        }},
-        {%- endfor %}
-        max(case when penalty_rank = 1 then reason_with_points end) as top_penalty
-    from explained
-    group by 1
-),
-
--- every feature's points as a JSON object, for tools that want the whole breakdown
--- (+ 0.0 turns a penalty's -0.0 into 0.0, so the text does not depend on how it was computed)
-contributions_json as (
-    select
-        user_id,
-        {{ json_object_by_key(features, 'feature', round_to('points', 4) ~ ' + 0.0') }} as contributions
-    from current_contributions
-    group by 1
+    {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
@@ -100,16 +135,16 @@ final as (
         current_scores.weight_set,
         current_scores.label,
         case
-            when reasons.reason_1 is null and reasons.top_penalty is null then 'no scoring activity yet'
-            when reasons.reason_1 is null then {{ dbt.concat(["'penalty: '", "reasons.top_penalty"]) }}
+            when explained_users.reason_1 is null and explained_users.top_penalty is null then 'no scoring activity yet'
+            when explained_users.reason_1 is null then {{ dbt.concat(["'penalty: '", "explained_users.top_penalty"]) }}
             else {{ dbt.concat([
-                "reasons.reason_1",
-                "coalesce(', ' || reasons.reason_2, '')",
-                "coalesce(', ' || reasons.reason_3, '')",
-                "coalesce('; penalty: ' || reasons.top_penalty, '')",
+                "explained_users.reason_1",
+                "coalesce(', ' || explained_users.reason_2, '')",
+                "coalesce(', ' || explained_users.reason_3, '')",
+                "coalesce('; penalty: ' || explained_users.top_penalty, '')",
             ]) }}
         end as explanation,
-        contributions_json.contributions,
+        explained_users.contributions,
         current_scores.score_rank,
         current_scores.score,
         current_scores.raw_points_total,
@@ -122,10 +157,8 @@ final as (
     from current_scores
     inner join features
         on current_scores.user_id = features.user_id
-    left join reasons
-        on current_scores.user_id = reasons.user_id
-    left join contributions_json
-        on current_scores.user_id = contributions_json.user_id
+    left join explained_users
+        on current_scores.user_id = explained_users.user_id
 )
 
 select * from final

@@ -167,7 +167,7 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
 
 
 def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """var('rollup_pass_events') below the event count splits the sessions roll-up into passes over
+    """var('rollup_pass_rows') below the event count splits the sessions roll-up into passes over
     slices of users; the sessions come out the same, on a full build and on an incremental one."""
     path = tmp_path / "passes.duckdb"
     monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
@@ -177,7 +177,7 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
     run_dbt(["build", *select], quiet=True)
     one_pass = _table(path, "marts.sessions", "session_key")
     events = query(path, "select count(*) from intermediate.int_events_sessionized")[0][0]
-    three_passes = ["--vars", f"{{rollup_pass_events: {events // 3 + 1}}}"]
+    three_passes = ["--vars", f"{{rollup_pass_rows: {events // 3 + 1}}}"]
     run_dbt(["build", "--full-refresh", *select, *three_passes], quiet=True)
     compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / "marts" / "sessions.sql"
     assert compiled.read_text().count(") as pass_") == 3
@@ -187,7 +187,7 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
     with connect(path=path) as con:
         write_generated(con, GeneratorConfig(n_users=200, seed=9, days=1, end_date=END + dt.timedelta(days=1)),
                         append=True)
-    run_dbt(["build", *select, "--vars", "{rollup_pass_events: 100}"], quiet=True)
+    run_dbt(["build", *select, "--vars", "{rollup_pass_rows: 100}"], quiet=True)
     assert compiled.read_text().count(") as pass_") > 1
     full = tmp_path / "full.duckdb"
     shutil.copy2(path, full)

@@ -131,3 +131,17 @@ def test_contributions_json_holds_every_features_points(built_warehouse: Path) -
         assert list(parsed) == sorted(points[user_id]), "one key per feature, alphabetical"
         assert parsed == {f: pytest.approx(p, abs=5e-5) for f, p in points[user_id].items()}
         assert sum(parsed.values()) == pytest.approx(total, abs=5e-5 * len(parsed))
+
+
+def test_user_scores_in_passes_equal_one_pass(warehouse_copy: Path) -> None:
+    """var('rollup_pass_rows') below the contributions' row count splits user_scores' explanations
+    into passes over slices of users; every column comes out the same."""
+    from intent_scoring.warehouse import PROJECT_ROOT
+
+    columns = "user_id, label, explanation, contributions, score_rank, score, raw_points_total, as_of"
+    one_pass = query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id")
+    rows = query(warehouse_copy, "select count(*) from marts.user_score_contributions")[0][0]
+    run_dbt(["run", "--select", "user_scores", "--vars", f"{{rollup_pass_rows: {rows // 3 + 1}}}"], quiet=True)
+    compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / "marts" / "user_scores.sql"
+    assert compiled.read_text().count(") as pass_") == 3
+    assert query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id") == one_pass
