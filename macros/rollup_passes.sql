@@ -21,13 +21,15 @@
 
 {% macro duckdb__rollup_passes(relation, where) -%}
     {%- set pass_rows = var('rollup_pass_rows') | int -%}
-    {%- if not execute or pass_rows <= 0 or load_relation(relation) is none -%}
+    {#- a unit test's mocked input (a CTE: no schema) or a relation not built yet: one pass -#}
+    {%- if not execute or pass_rows <= 0 or relation.schema is none or load_relation(relation) is none -%}
         {{ return(1) }}
     {%- endif -%}
     {%- set rows = run_query(
         'select count(*) from ' ~ relation ~ (' where ' ~ where if where else '')
     ).columns[0].values()[0] | int -%}
-    {{ return([1, (rows + pass_rows - 1) // pass_rows] | max) }}
+    {#- at most 64 passes, however small the var: each pass reads its input once more -#}
+    {{ return([1, [64, (rows + pass_rows - 1) // pass_rows] | min] | max) }}
 {%- endmacro %}
 
 {#- A condition true for the rows of one pass (0-based) of `passes` (more than one), by a hash of

@@ -21,8 +21,7 @@ dated as (
         is_spam,
         event_count,
         high_intent_events,
-        ended_at,
-        processed_at
+        ended_at
     from sessions
 ),
 
@@ -40,7 +39,8 @@ days as (
         cast(coalesce(sum(case when not is_spam then high_intent_events end), 0) as {{ dbt.type_bigint() }})
             as human_high_intent_events,
         min(case when not is_spam then ended_at end) as first_human_session_ended_at,
-        max(processed_at) as processed_at
+        -- this run's time: a full refresh of this model alone stamps every row anew
+        {{ processed_at() }} as processed_at
     from dated
     group by 1, 2
 ),

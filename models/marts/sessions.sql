@@ -45,6 +45,8 @@ session_rollups as (
             inner join staged
                 on rolled_events.event_id = staged.event_id
             {%- if passes > 1 %}
+            -- both sides sliced by the same user: an event's user is the same in both tables
+            -- (int_events_sessionized copies it from stg_web__events, whose event_id is unique)
             where
                 {{ in_rollup_pass('rolled_events.user_id', pass, passes) }}
                 and {{ in_rollup_pass('staged.user_id', pass, passes) }}
@@ -113,7 +115,8 @@ final as (
         high_intent_decay_weight,
         started_at,
         ended_at,
-        processed_at
+        -- this run's time, not the events': a full refresh of sessions alone stamps every row anew
+        {{ processed_at() }} as processed_at
     from flagged
 )
 

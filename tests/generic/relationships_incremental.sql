@@ -5,7 +5,8 @@
     (max(processed_at)) are looked up: the parent (`to`) must be rebuilt by the
     same runs for the same keys (as sessions is for int_events_sessionized), so an
     untouched child row keeps its parent. After a full build the latest run wrote
-    every row; var('test_every_row') checks every row whatever the latest run wrote.
+    every row; var('test_every_row') checks every row whatever the latest run wrote
+    (as after a failure: a later run that does not rewrite the orphan does not look again).
 -#}
 {% test relationships_incremental(model, column_name, to, field) %}
 

@@ -5,7 +5,9 @@
     wrote only some rows, the test looks up just the values it wrote across the
     whole table: as strong as `unique` given that earlier runs passed, without
     grouping every row. When it wrote every row (a full build), or with
-    var('test_every_row'), every row is grouped, as `unique` does.
+    var('test_every_row'), every row is grouped, as `unique` does. The price: a
+    duplicate reported after one run is not looked at again by a later run that
+    does not rewrite it, so confirm a fix with var('test_every_row') or a full refresh.
 -#}
 {% test unique_incremental(model, column_name) %}
 
