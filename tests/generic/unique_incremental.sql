@@ -21,13 +21,8 @@
 
 {%- if every_row %}
 
-select
-    {{ column_name }} as unique_field,
-    count(*) as n_records
-from {{ model }}
-where {{ column_name }} is not null
-group by {{ column_name }}
-having count(*) > 1
+{#- dbt's own `unique` -#}
+{{ adapter.dispatch('test_unique', 'dbt')(model, column_name) }}
 
 {%- else %}
 
