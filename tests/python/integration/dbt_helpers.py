@@ -28,3 +28,9 @@ def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Run one read-only query against a warehouse file."""
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def compiled_passes(model_path: str) -> int:
+    """Roll-up passes in the last compiled SQL of a model (e.g. "marts/sessions"): its `) as pass_N` branches."""
+    compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / f"{model_path}.sql"
+    return compiled.read_text().count(") as pass_")

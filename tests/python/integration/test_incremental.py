@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from intent_scoring.dbt_runner import run_dbt
+from intent_scoring.dbt_runner import DbtRunError, run_dbt
 from intent_scoring.generator import GeneratorConfig, write_generated
-from intent_scoring.warehouse import PROJECT_ROOT, connect
+from intent_scoring.warehouse import connect
 
-from .dbt_helpers import query
+from .dbt_helpers import compiled_passes, query
 
 END = dt.date(2026, 3, 31)
 SELECT_RULES = ["--exclude", "tag:ml"]
@@ -119,8 +119,6 @@ def test_replacing_raw_events_drops_the_incremental_state(tmp_path: Path, monkey
 
 def _sessionized_test_failures(path: Path, *extra: str) -> set[str]:
     """Names of int_events_sessionized's failing key tests (unique and relationships, incremental forms)."""
-    from intent_scoring.dbt_runner import DbtRunError
-
     try:
         run_dbt(["test", "--select", "test_name:unique_incremental", "test_name:relationships_incremental", *extra],
                 quiet=True)
@@ -179,8 +177,7 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
     events = query(path, "select count(*) from intermediate.int_events_sessionized")[0][0]
     three_passes = ["--vars", f"{{rollup_pass_rows: {events // 3 + 1}}}"]
     run_dbt(["build", "--full-refresh", *select, *three_passes], quiet=True)
-    compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / "marts" / "sessions.sql"
-    assert compiled.read_text().count(") as pass_") == 3
+    assert compiled_passes("marts/sessions") == 3
     _assert_same_rows(_table(path, "marts.sessions", "session_key"), one_pass, "marts.sessions")
 
     # an incremental run after a day's load, in passes, against a one-pass full refresh of the same data
@@ -188,7 +185,7 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
         write_generated(con, GeneratorConfig(n_users=200, seed=9, days=1, end_date=END + dt.timedelta(days=1)),
                         append=True)
     run_dbt(["build", *select, "--vars", "{rollup_pass_rows: 100}"], quiet=True)
-    assert compiled.read_text().count(") as pass_") > 1
+    assert compiled_passes("marts/sessions") > 1
     full = tmp_path / "full.duckdb"
     shutil.copy2(path, full)
     monkeypatch.setenv("INTENT_WAREHOUSE", str(full))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -9,7 +10,7 @@ import pytest
 
 from intent_scoring.dbt_runner import DbtRunError, run_dbt
 
-from .dbt_helpers import copy_project, query
+from .dbt_helpers import compiled_passes, copy_project, query
 
 SCORES = "select user_id, score, label, raw_points_total from marts.user_scores order by user_id"
 
@@ -117,8 +118,6 @@ def test_retuned_seed_changes_scores_without_sql_changes(warehouse_copy: Path, t
 
 def test_contributions_json_holds_every_features_points(built_warehouse: Path) -> None:
     """user_scores.contributions is JSON text: one key per feature of the set, its points to 4 decimals."""
-    import json
-
     points: dict[str, dict[str, float]] = {}
     for user_id, feature, value in query(
         built_warehouse, "select user_id, feature, points from marts.user_score_contributions"
@@ -136,12 +135,9 @@ def test_contributions_json_holds_every_features_points(built_warehouse: Path) -
 def test_user_scores_in_passes_equal_one_pass(warehouse_copy: Path) -> None:
     """var('rollup_pass_rows') below the contributions' row count splits user_scores' explanations
     into passes over slices of users; every column comes out the same."""
-    from intent_scoring.warehouse import PROJECT_ROOT
-
     columns = "user_id, label, explanation, contributions, score_rank, score, raw_points_total, as_of"
     one_pass = query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id")
     rows = query(warehouse_copy, "select count(*) from marts.user_score_contributions")[0][0]
     run_dbt(["run", "--select", "user_scores", "--vars", f"{{rollup_pass_rows: {rows // 3 + 1}}}"], quiet=True)
-    compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / "marts" / "user_scores.sql"
-    assert compiled.read_text().count(") as pass_") == 3
+    assert compiled_passes("marts/user_scores") == 3
     assert query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id") == one_pass
