@@ -2,32 +2,35 @@
 -- depends_on: {{ ref('int_weights_validated') }}
 {#- the seed's features for this weight set, known when the model runs -#}
 {%- set features = seed_features(var('weight_set')) %}
-{#- passes over slices of users' contributions once they outgrow var('rollup_pass_rows') -#}
-{%- set passes = rollup_passes(ref('user_score_contributions')) %}
+{#- passes over slices of users' feature points once they outgrow var('rollup_pass_rows') -#}
+{%- set passes = rollup_passes(ref('int_user_feature_points')) %}
 with
 
 scores as (
     select * from {{ ref('int_user_scores_by_weight_set') }}
 ),
 
--- (each pass reads its own slice; inlined, the contributions are never held in memory whole)
-contributions as {{ inlined_cte() }} (
-    select * from {{ ref('user_score_contributions') }}
+-- (each pass reads its own slice; inlined, the points are never held in memory whole)
+points as {{ inlined_cte() }} (
+    select * from {{ ref('int_user_feature_points') }}
+),
+
+weights as (
+    select * from {{ ref('int_weights_validated') }}
 ),
 
 features as (
     select * from {{ ref('user_features') }}
 ),
 
--- only the weight set in effect
+-- only the weight set in effect (int_user_feature_points holds that set only)
 current_scores as (
     select * from scores
     where weight_set = '{{ var("weight_set") }}'
 ),
 
--- (user_score_contributions holds the weight set in effect only)
-current_contributions as {{ inlined_cte() }} (
-    select * from contributions
+current_weights as (
+    select * from weights
     where weight_set = '{{ var("weight_set") }}'
 ),
 
@@ -39,8 +42,8 @@ explained_users as (
         with
 
         -- this pass's users
-        pass_contributions as (
-            select * from current_contributions
+        pass_points as (
+            select * from points
             {%- if passes > 1 %}
             where {{ in_rollup_pass('user_id', pass, passes) }}
             {%- endif %}
@@ -50,23 +53,29 @@ explained_users as (
         -- (two small windows instead of two over every contribution)
         ranked_positive as (
             select
-                *,
+                user_id,
+                feature,
+                raw_value,
+                points,
                 row_number() over (
                     partition by user_id order by points desc, feature asc
                 ) as positive_rank,
                 0 as penalty_rank
-            from pass_contributions
+            from pass_points
             where points > 0
         ),
 
         ranked_penalty as (
             select
-                *,
+                user_id,
+                feature,
+                raw_value,
+                points,
                 0 as positive_rank,
                 row_number() over (
                     partition by user_id order by points asc, feature asc
                 ) as penalty_rank
-            from pass_contributions
+            from pass_points
             where points < 0
         ),
 
@@ -79,12 +88,20 @@ explained_users as (
             where penalty_rank = 1
         ),
 
-        -- in words, with their points
+        -- in words, with their points: the seed's reason phrase filled in (for these rows only,
+        -- not for every feature of every user)
         explained as (
             select
-                *,
-                {{ dbt.concat(["reason_text", "' ('", format_points('points'), "')'"]) }} as reason_with_points
+                explanation_rows.user_id,
+                explanation_rows.positive_rank,
+                explanation_rows.penalty_rank,
+                {{ dbt.concat([
+                    fill_reason('current_weights.reason', 'explanation_rows.raw_value'),
+                    "' ('", format_points('explanation_rows.points'), "')'",
+                ]) }} as reason_with_points
             from explanation_rows
+            inner join current_weights
+                on explanation_rows.feature = current_weights.feature
         ),
 
         -- the three largest positive contributors and the largest penalty, one column each
@@ -108,7 +125,7 @@ explained_users as (
             select
                 user_id,
                 {{ json_object_by_key(features, 'feature', round_to('points', 4) ~ ' + 0.0') }} as contributions
-            from pass_contributions
+            from pass_points
             group by 1
         )
 

@@ -133,11 +133,11 @@ def test_contributions_json_holds_every_features_points(built_warehouse: Path) -
 
 
 def test_user_scores_in_passes_equal_one_pass(warehouse_copy: Path) -> None:
-    """var('rollup_pass_rows') below the contributions' row count splits user_scores' explanations
+    """var('rollup_pass_rows') below the feature points' row count splits user_scores' explanations
     into passes over slices of users; every column comes out the same."""
     columns = "user_id, label, explanation, contributions, score_rank, score, raw_points_total, as_of"
     one_pass = query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id")
-    rows = query(warehouse_copy, "select count(*) from marts.user_score_contributions")[0][0]
+    rows = query(warehouse_copy, "select count(*) from intermediate.int_user_feature_points")[0][0]
     run_dbt(["run", "--select", "user_scores", "--vars", f"{{rollup_pass_rows: {rows // 3 + 1}}}"], quiet=True)
     assert compiled_passes("marts/user_scores") == 3
     assert query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id") == one_pass
