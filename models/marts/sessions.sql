@@ -2,10 +2,11 @@
 -- also the sums and counts that add up exactly across sessions, which point-in-time features build on
 {{ incremental_by_user_config() }}
 {#- passes over the events to roll up: those of users sessionized again since the last run -#}
-{%- set passes = rollup_passes(
+{%- set pass_bounds = rollup_pass_bounds(
     ref('int_events_sessionized'),
-    'processed_at > ' ~ last_processed_at() if is_incremental() else none,
+    where='processed_at > ' ~ last_processed_at() if is_incremental() else none,
 ) %}
+{%- set passes = pass_bounds | length + 1 %}
 with
 
 -- (each pass reads its own slice of these; inlined, they are never held in memory whole)
@@ -48,8 +49,8 @@ session_rollups as (
             -- both sides sliced by the same user: an event's user is the same in both tables
             -- (int_events_sessionized copies it from stg_web__events, whose event_id is unique)
             where
-                {{ in_rollup_pass('rolled_events.user_id', pass, passes) }}
-                and {{ in_rollup_pass('staged.user_id', pass, passes) }}
+                {{ in_rollup_pass('rolled_events.user_id', pass, pass_bounds) }}
+                and {{ in_rollup_pass('staged.user_id', pass, pass_bounds) }}
             {%- endif %}
         ),
 

@@ -3,7 +3,8 @@
 {#- the seed's features for this weight set, known when the model runs -#}
 {%- set features = seed_features(var('weight_set')) %}
 {#- passes over slices of users' feature points once they outgrow var('rollup_pass_rows') -#}
-{%- set passes = rollup_passes(ref('int_user_feature_points')) %}
+{%- set pass_bounds = rollup_pass_bounds(ref('int_user_feature_points')) %}
+{%- set passes = pass_bounds | length + 1 %}
 with
 
 scores as (
@@ -45,7 +46,7 @@ explained_users as (
         pass_points as (
             select * from points
             {%- if passes > 1 %}
-            where {{ in_rollup_pass('user_id', pass, passes) }}
+            where {{ in_rollup_pass('user_id', pass, pass_bounds) }}
             {%- endif %}
         ),
 
