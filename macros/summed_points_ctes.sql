@@ -2,6 +2,9 @@
     The CTEs that add up every seed feature's points per (weight set, user),
     ending in a CTE named `summed` with: weight_set, user_id,
     raw_points_total, intent/engagement/fit/penalty_points and feature_count.
+    (In the default shape the CTE before it, `pointed`, holds each feature's value, reason
+    phrase and points as columns `<feature>__value`, `__reason`, `__points`: user_scores
+    explains from it, see macros/explained_users_ctes.sql.)
     `features_cte` holds the user features at one cutoff (user_id and one column per
     feature), `weights_cte` the validated weights; `weight_set_filter`, if given, keeps
     the weight sets to score (a condition on `weight_set`; by default every set).
@@ -33,6 +36,7 @@ weights_by_set as (
         max(case when feature = '{{ feature }}' then transform end) as {{ feature }}__transform,
         max(case when feature = '{{ feature }}' then cap end) as {{ feature }}__cap,
         max(case when feature = '{{ feature }}' then dimension end) as {{ feature }}__dimension,
+        max(case when feature = '{{ feature }}' then reason end) as {{ feature }}__reason,
         {%- endfor %}
         max(positive_weight_sum) as positive_weight_sum
     from {{ weights_cte }}
@@ -61,6 +65,8 @@ pointed as (
         {%- for feature in features %}
         {{ feature }}__weight,
         {{ feature }}__dimension,
+        {{ feature }}__value,
+        {{ feature }}__reason,
         coalesce({{ feature_points(
             normalize_feature(feature ~ '__value', feature ~ '__transform', feature ~ '__cap'),
             feature ~ '__weight', 'positive_weight_sum'

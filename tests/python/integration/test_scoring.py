@@ -10,7 +10,7 @@ import pytest
 
 from intent_scoring.dbt_runner import DbtRunError, run_dbt
 
-from .dbt_helpers import compiled_passes, copy_project, query
+from .dbt_helpers import copy_project, query
 
 SCORES = "select user_id, score, label, raw_points_total from marts.user_scores order by user_id"
 
@@ -132,12 +132,32 @@ def test_contributions_json_holds_every_features_points(built_warehouse: Path) -
         assert sum(parsed.values()) == pytest.approx(total, abs=5e-5 * len(parsed))
 
 
-def test_user_scores_in_passes_equal_one_pass(warehouse_copy: Path) -> None:
-    """var('rollup_pass_rows') below the feature points' row count splits user_scores' explanations
-    into passes over slices of users; every column comes out the same."""
-    columns = "user_id, label, explanation, contributions, score_rank, score, raw_points_total, as_of"
-    one_pass = query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id")
-    rows = query(warehouse_copy, "select count(*) from intermediate.int_user_feature_points")[0][0]
-    run_dbt(["run", "--select", "user_scores", "--vars", f"{{rollup_pass_rows: {rows // 3 + 1}}}"], quiet=True)
-    assert compiled_passes("marts/user_scores") == 3
-    assert query(warehouse_copy, f"select {columns} from marts.user_scores order by user_id") == one_pass
+def test_explanations_name_the_top_three_contributions_and_largest_penalty(built_warehouse: Path) -> None:
+    """user_scores' explanation (ranked in wide form on DuckDB) agrees, for every user, with the
+    contributions mart ranked here: positive points descending, ties by feature name, three of
+    them, then the most negative penalty."""
+    phrases: dict[str, list[tuple[float, str, str]]] = {}
+    for user_id, feature, points, phrase in query(
+        built_warehouse,
+        "select user_id, feature, points, reason_text || ' (' || case when points < 0 then '-' else '+' end"
+        " || cast(cast(round(abs(points), 1) as decimal(18, 1)) as varchar) || ')'"
+        " from marts.user_score_contributions",
+    ):
+        phrases.setdefault(user_id, []).append((points, feature, phrase))
+    rows = query(built_warehouse, "select user_id, explanation from marts.user_scores")
+    assert len(rows) == len(phrases) > 1000
+    kinds = set()
+    for user_id, explanation in rows:
+        contributions = phrases[user_id]
+        top = [p for _, _, p in sorted((-pt, f, p) for pt, f, p in contributions if pt > 0)[:3]]
+        penalty = [p for _, _, p in sorted((pt, f, p) for pt, f, p in contributions if pt < 0)[:1]]
+        if not top and not penalty:
+            expected = "no scoring activity yet"
+        elif not top:
+            expected = "penalty: " + penalty[0]
+        else:
+            expected = ", ".join(top) + ("; penalty: " + penalty[0] if penalty else "")
+        assert explanation == expected, user_id
+        kinds.add((len(top), bool(penalty)))
+    assert {(3, True), (3, False)} <= kinds, "users with and without a penalty were compared"
+
