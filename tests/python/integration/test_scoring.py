@@ -161,3 +161,24 @@ def test_explanations_name_the_top_three_contributions_and_largest_penalty(built
         kinds.add((len(top), bool(penalty)))
     assert {(3, True), (3, False)} <= kinds, "users with and without a penalty were compared"
 
+
+
+def test_unique_tests_catch_a_repeated_key(warehouse_copy: Path) -> None:
+    """The uniqueness tests (on DuckDB they group hashes of the key, then the keys behind repeated
+    hashes) pass on the built tables and fail on one repeated single-column and composite key."""
+    unique_tests = [
+        "unique_int_user_scores_by_weight_set_weight_set_user_key",
+        "unique_combination_of_columns_int_user_feature_points_user_id__feature",
+    ]
+    select = ["test", "--select", "int_user_scores_by_weight_set,test_name:unique",
+              "int_user_feature_points,test_name:unique_combination_of_columns"]
+    run_dbt(select, quiet=True)
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("insert into intermediate.int_user_scores_by_weight_set "
+                    "select * from intermediate.int_user_scores_by_weight_set limit 1")
+        con.execute("insert into intermediate.int_user_feature_points "
+                    "select * from intermediate.int_user_feature_points limit 1")
+    with pytest.raises(DbtRunError) as failure:
+        run_dbt(select, quiet=True)
+    for name in unique_tests:
+        assert name in str(failure.value)
