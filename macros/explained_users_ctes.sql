@@ -96,7 +96,7 @@ unpivoted as (
     {{ unpivot_features(features_cte, features, ['user_id']) }}
 ),
 
--- each feature's points (the formula of int_user_feature_points)
+-- each feature's points (the formula of user_score_contributions)
 feature_points as (
     select
         unpivoted.user_id,

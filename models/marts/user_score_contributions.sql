@@ -1,10 +1,11 @@
--- one row per (user, feature) at as_of under var('weight_set'): how many score points one feature
--- gives one user, beside the seed row that gave them (a view: the per-user numbers are stored once,
--- in int_user_feature_points, and the seed's columns, the same for every user, are joined on read)
+-- one row per (user, feature) at as_of under var('weight_set'): how many score points one feature gives one user
+-- (a view, computed when read; primary key: user_id and feature, tested together)
+-- depends_on: {{ ref('int_weights_validated') }}
+{%- set features = seed_features(var('weight_set')) %}
 with
 
-points as (
-    select * from {{ ref('int_user_feature_points') }}
+features as (
+    select * from {{ ref('user_features') }}
 ),
 
 weights as (
@@ -17,23 +18,42 @@ current_weights as (
     where weight_set = '{{ var("weight_set") }}'
 ),
 
--- each user's points beside the seed row of their feature
-seeded as (
+-- one select per seed feature, stacked: (user, feature, raw value)
+unpivoted as (
+    {{ unpivot_features('features', features, ['user_id']) }}
+),
+
+weighted as (
     select
         current_weights.weight_set,
-        points.user_id,
-        points.feature,
+        unpivoted.user_id,
+        unpivoted.feature,
         current_weights.dimension,
         current_weights.transform,
         current_weights.reason,
-        points.raw_value,
-        points.normalized_value,
+        unpivoted.raw_value,
         current_weights.weight,
         current_weights.cap,
-        points.points
-    from points
+        current_weights.positive_weight_sum
+    from unpivoted
     inner join current_weights
-        on points.feature = current_weights.feature
+        on unpivoted.feature = current_weights.feature
+),
+
+-- normalize with the seed's transform and cap only (no batch statistics)
+normalized as (
+    select
+        *,
+        {{ normalize_feature('raw_value', 'transform', 'cap') }} as normalized_value
+    from weighted
+),
+
+-- points = 100 * weight * normalized / (sum of the set's positive weights), as in the scores
+pointed as (
+    select
+        *,
+        {{ feature_points('normalized_value', 'weight', 'positive_weight_sum') }} as points
+    from normalized
 ),
 
 -- the seed's reason phrase with {value} / {pct} filled in, for explanations
@@ -41,7 +61,7 @@ explained as (
     select
         *,
         {{ fill_reason('reason', 'raw_value') }} as reason_text
-    from seeded
+    from pointed
 ),
 
 final as (

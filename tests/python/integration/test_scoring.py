@@ -165,19 +165,19 @@ def test_explanations_name_the_top_three_contributions_and_largest_penalty(built
 
 def test_unique_tests_catch_a_repeated_key(warehouse_copy: Path) -> None:
     """The uniqueness tests (on DuckDB they group hashes of the key, then the keys behind repeated
-    hashes) pass on the built tables and fail on one repeated single-column and composite key."""
+    hashes) pass on the built tables and fail on a repeated single-column key (a user twice in
+    user_features, a score twice) and a repeated composite key (that user's contributions)."""
     unique_tests = [
+        "unique_user_features_user_id",
         "unique_int_user_scores_by_weight_set_weight_set_user_key",
-        "unique_combination_of_columns_int_user_feature_points_user_id__feature",
+        "unique_combination_of_columns_user_score_contributions_user_id__feature",
     ]
-    select = ["test", "--select", "int_user_scores_by_weight_set,test_name:unique",
-              "int_user_feature_points,test_name:unique_combination_of_columns"]
+    select = ["test", "--select", "user_features,test_name:unique", "int_user_scores_by_weight_set,test_name:unique",
+              "user_score_contributions,test_name:unique_combination_of_columns"]
     run_dbt(select, quiet=True)
     with duckdb.connect(str(warehouse_copy)) as con:
-        con.execute("insert into intermediate.int_user_scores_by_weight_set "
-                    "select * from intermediate.int_user_scores_by_weight_set limit 1")
-        con.execute("insert into intermediate.int_user_feature_points "
-                    "select * from intermediate.int_user_feature_points limit 1")
+        for table in ("marts.user_features", "intermediate.int_user_scores_by_weight_set"):
+            con.execute(f"insert into {table} select * from {table} limit 1")
     with pytest.raises(DbtRunError) as failure:
         run_dbt(select, quiet=True)
     for name in unique_tests:
