@@ -1,9 +1,16 @@
 -- For every user, the contribution points add up to the score (within rounding to
--- one decimal) unless the score was clamped, and a clamp is always visible.
+-- one decimal) unless the score was clamped, and a clamp is always visible: the long
+-- formula (user_score_contributions) against the wide one (int_user_scores_by_weight_set,
+-- whose scores user_scores shows; read there, the test runs beside user_scores, not after it).
 with
 
+all_scores as (
+    select * from {{ ref('int_user_scores_by_weight_set') }}
+),
+
 scores as (
-    select * from {{ ref('user_scores') }}
+    select * from all_scores
+    where weight_set = '{{ var("weight_set") }}'
 ),
 
 contributions as (
