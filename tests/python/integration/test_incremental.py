@@ -165,8 +165,9 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
 
 
 def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """var('rollup_pass_rows') below the event count splits the sessions roll-up into passes over
-    slices of users; the sessions come out the same, on a full build and on an incremental one."""
+    """var('rollup_pass_rows') below the event count splits the sessionization (full builds) and the
+    sessions roll-up into passes over slices of users; both come out the same, on a full build and
+    (the roll-up) on an incremental one."""
     path = tmp_path / "passes.duckdb"
     monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
     with connect(path=path) as con:
@@ -174,11 +175,15 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
     select = ["--select", "+sessions", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     run_dbt(["build", *select], quiet=True)
     one_pass = _table(path, "marts.sessions", "session_key")
+    one_pass_events = _table(path, "intermediate.int_events_sessionized", "event_id")
     events = query(path, "select count(*) from intermediate.int_events_sessionized")[0][0]
     three_passes = ["--vars", f"{{rollup_pass_rows: {events // 3 + 1}}}"]
     run_dbt(["build", "--full-refresh", *select, *three_passes], quiet=True)
     assert compiled_passes("marts/sessions") == 3
+    assert compiled_passes("intermediate/int_events_sessionized") == 3
     _assert_same_rows(_table(path, "marts.sessions", "session_key"), one_pass, "marts.sessions")
+    _assert_same_rows(_table(path, "intermediate.int_events_sessionized", "event_id"), one_pass_events,
+                      "intermediate.int_events_sessionized")
 
     # an incremental run after a day's load, in passes, against a one-pass full refresh of the same data
     with connect(path=path) as con:
