@@ -7,7 +7,8 @@
 {%- set passes = pass_bounds | length + 1 %}
 with
 
-staged as (
+-- (each pass reads its own slice; inlined, the events are never held in memory whole)
+staged as {{ inlined_cte() }} (
     select * from {{ ref('stg_web__events') }}
 ),
 
@@ -32,7 +33,7 @@ events as (
 ),
 {%- else %}
 
-events as (
+events as {{ inlined_cte() }} (
     select * from staged
 ),
 {%- endif %}
