@@ -3,12 +3,12 @@
 {{ incremental_by_user_config() }}
 {#- a full build past var('rollup_pass_rows') events sessionizes slices of users in passes, so each
     pass's sort fits in memory (an incremental run redoes few users: one pass) -#}
-{%- set pass_bounds = [] if is_incremental() else rollup_pass_bounds(ref('stg_web__events')) %}
-{%- set passes = pass_bounds | length + 1 %}
+{%- if not is_incremental() %}
+{%- do plan_rollup_passes(ref('stg_web__events')) %}
+{%- endif %}
 with
 
--- (each pass reads its own slice; inlined, the events are never held in memory whole)
-staged as {{ inlined_cte() }} (
+staged as (
     select * from {{ ref('stg_web__events') }}
 ),
 
@@ -33,107 +33,90 @@ events as (
 ),
 {%- else %}
 
-events as {{ inlined_cte() }} (
+events as (
     select * from staged
 ),
 {%- endif %}
 
--- sessionized in as many passes over slices of users as var('rollup_pass_rows') asks for (one on a
--- small build); each pass is self-contained, so only its own events are sorted at once
-sessionized as (
-    {%- for pass in range(passes) %}
-    select * from (
-        with
+-- this pass's users (all of them in one pass)
+pass_events as (
+    select * from events
+    where {{ in_rollup_pass('user_id') }}
+),
 
-        -- this pass's users
-        pass_events as (
-            select * from events
-            {%- if passes > 1 %}
-            where {{ in_rollup_pass('user_id', pass, pass_bounds) }}
+-- the same user's previous event; ties in time are ordered by event_id so reruns agree
+with_previous as (
+    select
+        *,
+        lag(event_at) over (
+            partition by user_id order by event_at, event_id
+        ) as previous_event_at,
+        lag(tracker_session_id) over (
+            partition by user_id order by event_at, event_id
+        ) as previous_tracker_session_id,
+        row_number() over (
+            partition by user_id order by event_at, event_id
+        ) as user_event_number
+    from pass_events
+),
+
+-- a new session: the user's first event, a gap strictly longer than the cutoff
+-- (exactly the cutoff stays in the session), or a new tracker session id
+flagged as (
+    select
+        *,
+        case
+            when previous_event_at is null then 1
+            when event_at > {{ dbt.dateadd(
+                'minute', var('session_inactivity_minutes'), 'previous_event_at'
+            ) }} then 1
+            {%- if var('split_on_tracker_session') %}
+            when tracker_session_id <> previous_tracker_session_id then 1
             {%- endif %}
-        ),
+            else 0
+        end as is_new_session
+    from with_previous
+),
 
-        -- the same user's previous event; ties in time are ordered by event_id so reruns agree
-        with_previous as (
-            select
-                *,
-                lag(event_at) over (
-                    partition by user_id order by event_at, event_id
-                ) as previous_event_at,
-                lag(tracker_session_id) over (
-                    partition by user_id order by event_at, event_id
-                ) as previous_tracker_session_id,
-                row_number() over (
-                    partition by user_id order by event_at, event_id
-                ) as user_event_number
-            from pass_events
-        ),
+-- running count of session starts = the session number, from 1 per user
+numbered as (
+    select
+        *,
+        -- a bigint (DuckDB's running sum of integers is 128-bit)
+        cast(sum(is_new_session) over (
+            partition by user_id order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as {{ dbt.type_bigint() }}) as session_number,
+        -- the latest session start so far is this event's session start
+        max(case when is_new_session = 1 then event_at end) over (
+            partition by user_id order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_started_at,
+        -- the user's event number at this session's start, for the position in the session
+        -- without another sort by session
+        max(case when is_new_session = 1 then user_event_number end) over (
+            partition by user_id order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_first_event_number
+    from flagged
+),
 
-        -- a new session: the user's first event, a gap strictly longer than the cutoff
-        -- (exactly the cutoff stays in the session), or a new tracker session id
-        flagged as (
-            select
-                *,
-                case
-                    when previous_event_at is null then 1
-                    when event_at > {{ dbt.dateadd(
-                        'minute', var('session_inactivity_minutes'), 'previous_event_at'
-                    ) }} then 1
-                    {%- if var('split_on_tracker_session') %}
-                    when tracker_session_id <> previous_tracker_session_id then 1
-                    {%- endif %}
-                    else 0
-                end as is_new_session
-            from with_previous
-        ),
-
-        -- running count of session starts = the session number, from 1 per user
-        numbered as (
-            select
-                *,
-                -- a bigint (DuckDB's running sum of integers is 128-bit)
-                cast(sum(is_new_session) over (
-                    partition by user_id order by event_at, event_id
-                    rows between unbounded preceding and current row
-                ) as {{ dbt.type_bigint() }}) as session_number,
-                -- the latest session start so far is this event's session start
-                max(case when is_new_session = 1 then event_at end) over (
-                    partition by user_id order by event_at, event_id
-                    rows between unbounded preceding and current row
-                ) as session_started_at,
-                -- the user's event number at this session's start, for the position in the session
-                -- without another sort by session
-                max(case when is_new_session = 1 then user_event_number end) over (
-                    partition by user_id order by event_at, event_id
-                    rows between unbounded preceding and current row
-                ) as session_first_event_number
-            from flagged
-        ),
-
-        -- a session key stable across rebuilds: user id and session number
-        sessionized_pass as (
-            select
-                event_id,
-                {{ dbt.concat([
-                    "user_id", "'-'", "cast(session_number as " ~ dbt.type_string() ~ ")"
-                ]) }} as session_key,
-                user_id,
-                session_number,
-                user_event_number - session_first_event_number + 1 as event_number_in_session,
-                {{ seconds_between('previous_event_at', 'event_at') }} as seconds_since_previous_event,
-                is_new_session = 1 as is_session_start,
-                session_started_at,
-                event_at,
-                {{ processed_at() }} as processed_at
-            from numbered
-        )
-
-        select * from sessionized_pass
-    ) as pass_{{ pass }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+-- a session key stable across rebuilds: user id and session number
+sessionized as (
+    select
+        event_id,
+        {{ dbt.concat([
+            "user_id", "'-'", "cast(session_number as " ~ dbt.type_string() ~ ")"
+        ]) }} as session_key,
+        user_id,
+        session_number,
+        user_event_number - session_first_event_number + 1 as event_number_in_session,
+        {{ seconds_between('previous_event_at', 'event_at') }} as seconds_since_previous_event,
+        is_new_session = 1 as is_session_start,
+        session_started_at,
+        event_at,
+        {{ processed_at() }} as processed_at
+    from numbered
 ),
 
 final as (

@@ -1,84 +1,67 @@
 -- one row per session: what happened in it and whether it looks like a bounce, a bot or a return visit;
 -- also the sums and counts that add up exactly across sessions, which point-in-time features build on
 {{ incremental_by_user_config() }}
-{#- passes over the events to roll up: those of users sessionized again since the last run -#}
-{%- set pass_bounds = rollup_pass_bounds(
+{#- past var('rollup_pass_rows') events to roll up, built in passes over slices of users (on an
+    incremental run, of the users sessionized again since the last run) -#}
+{%- do plan_rollup_passes(
     ref('int_events_sessionized'),
     where='processed_at > ' ~ last_processed_at() if is_incremental() else none,
 ) %}
-{%- set passes = pass_bounds | length + 1 %}
 with
 
--- (each pass reads its own slice of these; inlined, they are never held in memory whole)
-sessionized as {{ inlined_cte() }} (
+sessionized as (
     select * from {{ ref('int_events_sessionized') }}
 ),
 
-staged as {{ inlined_cte() }} (
+staged as (
     select * from {{ ref('stg_web__events') }}
 ),
 
 -- on an incremental run, only the events of users sessionized again since this model last ran
 -- (int_events_sessionized rewrites every event of such a user, all with that run's processed_at)
-rolled_events as {{ inlined_cte() }} (
+rolled_events as (
     select * from sessionized{{ where_processed_since_last_run() }}
 ),
 
--- the roll-up, in as many passes over slices of users as var('rollup_pass_rows') asks for
--- (one on a small load); each pass is self-contained, so only its own rows are in memory at once
-session_rollups as (
-    {%- for pass in range(passes) %}
-    select * from (
-        with
-
-        -- each event's type, page and measures beside its session
-        events as {{ materialized_cte() }} (
-            select
-                rolled_events.session_key,
-                rolled_events.user_id,
-                rolled_events.session_number,
-                rolled_events.event_number_in_session,
-                rolled_events.session_started_at,
-                rolled_events.event_at,
-                rolled_events.processed_at,
-                {{ event_attribute_columns('staged') }}
-            from rolled_events
-            inner join staged
-                on rolled_events.event_id = staged.event_id
-            {%- if passes > 1 %}
-            -- both sides sliced by the same user: an event's user is the same in both tables
-            -- (int_events_sessionized copies it from stg_web__events, whose event_id is unique)
-            where
-                {{ in_rollup_pass('rolled_events.user_id', pass, pass_bounds) }}
-                and {{ in_rollup_pass('staged.user_id', pass, pass_bounds) }}
-            {%- endif %}
-        ),
-
-        -- count each kind of event once per session; keep sums and counts so sessions add up exactly
-        rolled_up as (
-            select
-                session_key,
-                {{ session_rollup_columns() }}
-            from events
-            group by 1
-        ),
-
-        {{ session_page_counts_ctes('events', 'rolled_up', ['session_key']) }}
-
-        select * from counted
-    ) as pass_{{ pass }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+-- each event's type, page and measures beside its session, for this pass's users (all of them
+-- in one pass); kept (materialized), as the roll-up and the page counts both read it
+events as {{ materialized_cte() }} (
+    select
+        rolled_events.session_key,
+        rolled_events.user_id,
+        rolled_events.session_number,
+        rolled_events.event_number_in_session,
+        rolled_events.session_started_at,
+        rolled_events.event_at,
+        rolled_events.processed_at,
+        {{ event_attribute_columns('staged') }}
+    from rolled_events
+    inner join staged
+        on rolled_events.event_id = staged.event_id
+    -- both sides sliced by the same user: an event's user is the same in both tables
+    -- (int_events_sessionized copies it from stg_web__events, whose event_id is unique)
+    where
+        {{ in_rollup_pass('rolled_events.user_id') }}
+        and {{ in_rollup_pass('staged.user_id') }}
 ),
+
+-- count each kind of event once per session; keep sums and counts so sessions add up exactly
+rolled_up as (
+    select
+        session_key,
+        {{ session_rollup_columns() }}
+    from events
+    group by 1
+),
+
+{{ session_page_counts_ctes('events', 'rolled_up', ['session_key']) }},
 
 -- bounce / spam / repeat flags from the thresholds in dbt_project.yml
 flagged as (
     select
         *,
         {{ session_flag_columns() }}
-    from session_rollups
+    from counted
 ),
 
 final as (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from intent_scoring.warehouse import PROJECT_ROOT, WarehouseError, _lock_message, connect, warehouse_path
@@ -63,10 +63,16 @@ def _release_warehouse() -> None:
             DuckDBConnectionManager._ENV = None
 
 
-def run_dbt(args: Sequence[str], quiet: bool = False, project_dir: Path | None = None) -> object:
+def run_dbt(
+    args: Sequence[str],
+    quiet: bool = False,
+    project_dir: Path | None = None,
+    callbacks: Sequence[Callable[[object], None]] = (),
+) -> object:
     """Run `dbt <args>` against this project and return dbt's result; raise DbtRunError on failure.
 
-    project_dir defaults to this repository; tests pass a copy to try edited seeds.
+    project_dir defaults to this repository; tests pass a copy to try edited seeds. callbacks
+    receive each of dbt's events (as dbtRunner's do), whatever the log level.
     """
     from dbt.cli.main import dbtRunner
 
@@ -87,7 +93,7 @@ def run_dbt(args: Sequence[str], quiet: bool = False, project_dir: Path | None =
     ]
     if quiet:
         cli_args.append("--quiet")
-    runner = dbtRunner(callbacks=[] if quiet else [_progress])
+    runner = dbtRunner(callbacks=[*callbacks] if quiet else [_progress, *callbacks])
     cwd = os.getcwd()
     os.chdir(project_dir)  # dbt resolves target/ and logs/ against the working directory
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
 
+from intent_scoring.dbt_runner import run_dbt
 from intent_scoring.warehouse import PROJECT_ROOT
 
 PROJECT_PARTS = ["models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml"]
@@ -30,7 +32,17 @@ def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def compiled_passes(model_path: str) -> int:
-    """Roll-up passes in the last compiled SQL of a model (e.g. "marts/sessions"): its `) as pass_N` branches."""
-    compiled = PROJECT_ROOT / "target" / "compiled" / "intent_scoring" / "models" / f"{model_path}.sql"
-    return compiled.read_text().count(") as pass_")
+def build_passes(args: list[str]) -> dict[str, int]:
+    """Run `dbt <args>` (quietly) and return the models it built in passes: name -> passes.
+
+    Read from the line the build prints for a model built over several slices of users.
+    """
+    passes: dict[str, int] = {}
+
+    def collect(event) -> None:
+        match = re.fullmatch(r"(\w+): built in (\d+) passes over slices of users", event.info.msg or "")
+        if event.info.name == "JinjaLogInfo" and match:
+            passes[match.group(1)] = int(match.group(2))
+
+    run_dbt(args, quiet=True, callbacks=[collect])
+    return passes

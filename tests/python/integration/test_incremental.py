@@ -13,7 +13,7 @@ from intent_scoring.dbt_runner import DbtRunError, run_dbt
 from intent_scoring.generator import GeneratorConfig, write_generated
 from intent_scoring.warehouse import connect
 
-from .dbt_helpers import compiled_passes, query
+from .dbt_helpers import build_passes, query
 
 END = dt.date(2026, 3, 31)
 SELECT_RULES = ["--exclude", "tag:ml"]
@@ -178,9 +178,8 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
     one_pass_events = _table(path, "intermediate.int_events_sessionized", "event_id")
     events = query(path, "select count(*) from intermediate.int_events_sessionized")[0][0]
     three_passes = ["--vars", f"{{rollup_pass_rows: {events // 3 + 1}}}"]
-    run_dbt(["build", "--full-refresh", *select, *three_passes], quiet=True)
-    assert compiled_passes("marts/sessions") == 3
-    assert compiled_passes("intermediate/int_events_sessionized") == 3
+    passes = build_passes(["build", "--full-refresh", *select, *three_passes])
+    assert passes == {"int_events_sessionized": 3, "sessions": 3}
     _assert_same_rows(_table(path, "marts.sessions", "session_key"), one_pass, "marts.sessions")
     _assert_same_rows(_table(path, "intermediate.int_events_sessionized", "event_id"), one_pass_events,
                       "intermediate.int_events_sessionized")
@@ -189,8 +188,8 @@ def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch
     with connect(path=path) as con:
         write_generated(con, GeneratorConfig(n_users=200, seed=9, days=1, end_date=END + dt.timedelta(days=1)),
                         append=True)
-    run_dbt(["build", *select, "--vars", "{rollup_pass_rows: 100}"], quiet=True)
-    assert compiled_passes("marts/sessions") > 1
+    passes = build_passes(["build", *select, "--vars", "{rollup_pass_rows: 100}"])
+    assert passes.keys() == {"sessions"} and passes["sessions"] > 1, passes  # sessionizing: one pass
     full = tmp_path / "full.duckdb"
     shutil.copy2(path, full)
     monkeypatch.setenv("INTENT_WAREHOUSE", str(full))
