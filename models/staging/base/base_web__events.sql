@@ -73,9 +73,10 @@ typed as {{ inlined_cte() }} (
     from events
 ),
 
--- event ids sent more than once: only their rows need ordering
+-- event ids sent more than once, by key_hash (an id sharing a hash with another is ordered below
+-- for nothing: copies are numbered per id)
 repeated_ids as (
-    select event_id
+    select {{ key_hash('event_id') }} as event_id_hash
     from typed
     where event_id is not null
     group by 1
@@ -90,8 +91,8 @@ numbered as (
         1 as copy_number
     from typed
     left join repeated_ids
-        on typed.event_id = repeated_ids.event_id
-    where repeated_ids.event_id is null
+        on {{ key_hash('typed.event_id') }} = repeated_ids.event_id_hash
+    where repeated_ids.event_id_hash is null or typed.event_id is null
     union all
     select
         typed.*,
@@ -104,7 +105,8 @@ numbered as (
         ) as copy_number
     from typed
     inner join repeated_ids
-        on typed.event_id = repeated_ids.event_id
+        on {{ key_hash('typed.event_id') }} = repeated_ids.event_id_hash
+    where typed.event_id is not null
 ),
 
 -- the first reason that applies, in order of how basic the problem is
