@@ -29,7 +29,7 @@ past_cutoffs as (
 ),
 
 -- the same feature SQL as user_features (macros/user_features_at_cutoffs.sql)
-{{ user_features_at_cutoffs_ctes('users', 'past_cutoffs', 'sessions', 'spanning', 'user_days') }},
+{{ user_features_at_cutoffs_ctes('users', 'past_cutoffs', 'sessions', 'spanning', 'user_days', several_cutoffs=true) }},
 
 final as (
     select * from joined

@@ -29,7 +29,9 @@ current_cutoff as (
 ),
 
 -- the same feature SQL as int_user_features_at_past_cutoffs (macros/user_features_at_cutoffs.sql)
-{{ user_features_at_cutoffs_ctes('users', 'current_cutoff', 'sessions', 'spanning', 'user_days') }},
+{{ user_features_at_cutoffs_ctes(
+    'users', 'current_cutoff', 'sessions', 'spanning', 'user_days', several_cutoffs=false
+) }},
 
 final as (
     select * from joined
