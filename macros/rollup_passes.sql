@@ -70,9 +70,13 @@
             {%- set bounds = sampled | reject('none') | map('string') | unique | sort | list -%}
         {%- endif -%}
     {%- endif -%}
-    {#- recorded even when empty, so a build never picks up another model's plan -#}
+    {#- recorded even when empty, so a build never picks up another model's plan; and no slice
+        left set by a build that failed midway is in force while this model compiles or runs
+        whole (a unit test) -#}
     {%- set plan = tojson({'model': model.unique_id, 'bounds': bounds}) -%}
     {%- do run_query(set_rollup_variable('plan', plan)) -%}
+    {%- do run_query(set_rollup_variable('pass_from', none)) -%}
+    {%- do run_query(set_rollup_variable('pass_to', none)) -%}
 {%- endmacro %}
 
 {#- A condition true for the rows of the current slice: `expression` (a user id: all of a
