@@ -37,8 +37,9 @@
 {%- endmacro %}
 
 {#- Plans this model's passes over `relation` (the rows it rolls up, those matching `where` if
-    given): the user ids (`column`) where slices 2, 3, ... start, at quantiles of a sample,
-    so the slices get about as many rows each. At most 64 slices, however small the var. -#}
+    given): the user ids (`column`, a string column: the cuts are compared as strings) where
+    slices 2, 3, ... start, at quantiles of a sample, so the slices get about as many rows
+    each. At most 64 slices, however small the var. -#}
 {% macro plan_rollup_passes(relation, column='user_id', where=none) -%}
     {{ return(adapter.dispatch('plan_rollup_passes', 'intent_scoring')(relation, column, where)) }}
 {%- endmacro %}
