@@ -182,3 +182,23 @@ def test_unique_tests_catch_a_repeated_key(warehouse_copy: Path) -> None:
         run_dbt(select, quiet=True)
     for name in unique_tests:
         assert name in str(failure.value)
+
+
+def test_score_test_catches_a_score_that_is_not_its_points(warehouse_copy: Path) -> None:
+    """assert_score_equals_sum_of_points passes on the built scores, ignores weight sets other than
+    var('weight_set'), and fails when one user's score under it no longer equals their points."""
+    select = ["test", "--select", "assert_score_equals_sum_of_points"]
+    run_dbt(select, quiet=True)
+    table = "intermediate.int_user_scores_by_weight_set"
+    with duckdb.connect(str(warehouse_copy)) as con:
+        user_id = con.execute(
+            f"select min(user_id) from {table} where weight_set = 'default' and not is_clamped and score < 90"
+        ).fetchone()[0]
+        con.execute(f"update {table} set score = score + 5 where weight_set = 'aggressive' and user_id = ?",
+                    [user_id])
+    run_dbt(select, quiet=True)
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute(f"update {table} set score = score + 5 where weight_set = 'default' and user_id = ?", [user_id])
+    with pytest.raises(DbtRunError) as failure:
+        run_dbt(select, quiet=True)
+    assert "assert_score_equals_sum_of_points" in str(failure.value)
