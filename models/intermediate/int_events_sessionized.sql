@@ -8,21 +8,30 @@
 {%- endif %}
 with
 
-staged as (
+staged as {{ inlined_cte() }} (
     select * from {{ ref('stg_web__events') }}
 ),
 
 {%- if is_incremental() %}
 
--- users with events not sessionized yet (among the rows base_web__events retyped since this
--- model last ran); all their events are sessionized again, so a late event or a session
--- spanning the load boundary ends up exactly as in a full refresh
-changed_users as (
-    select distinct staged.user_id
+-- the events base_web__events retyped since this model last ran (the whole days it reloaded),
+-- filtered before the lookup below so that only they are looked up
+retyped as (
+    select
+        event_id,
+        user_id
     from staged
+    where processed_at > {{ last_processed_at() }}
+),
+
+-- users with events not sessionized yet; all their events are sessionized again, so a late
+-- event or a session spanning the load boundary ends up exactly as in a full refresh
+changed_users as (
+    select distinct retyped.user_id
+    from retyped
     left join {{ this }} as sessionized
-        on staged.event_id = sessionized.event_id
-    where staged.processed_at > {{ last_processed_at() }} and sessionized.event_id is null
+        on retyped.event_id = sessionized.event_id
+    where sessionized.event_id is null
 ),
 
 events as (

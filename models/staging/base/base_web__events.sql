@@ -10,7 +10,8 @@
 ) }}
 with
 
--- (the raw rows are read again by each CTE that uses them, never held in memory: see inlined_cte)
+-- (on a full build the raw rows are read again by each CTE that uses them, never held in
+-- memory: see inlined_cte)
 raw_events as {{ inlined_cte() }} (
     select * from {{ source('web', 'events') }}
 ),
@@ -25,7 +26,9 @@ reprocessed_from as (
     where rejection_reason is null
 ),
 
-events as {{ inlined_cte() }} (
+-- the window's raw rows (a few days) are kept once: the CTEs below read them three times, and
+-- each read of raw_events would scan and filter the whole history again
+events as {{ materialized_cte() }} (
     select raw_events.*
     from raw_events
     where
