@@ -104,6 +104,8 @@
 {#- dbt's create_table_as (every materialization creates its table, or an incremental run's
     temporary table, through it), building a model in the passes it planned. -#}
 {% macro create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
+    {#- dbt-duckdb's create_table_as takes partitioned_by and sorted_by; dbt-spark's does not, so
+        they are passed on only when set -#}
     {%- if partitioned_by is none and sorted_by is none -%}
         {%- set build = adapter.dispatch('create_table_as', 'dbt')(temporary, relation, compiled_code, language) -%}
     {%- else -%}

@@ -26,8 +26,8 @@ reprocessed_from as (
     where rejection_reason is null
 ),
 
--- the window's raw rows (a few days) are kept once: the CTEs below read them three times, and
--- each read of raw_events would scan and filter the whole history again
+-- the window's raw rows (a few days) are kept once: `typed` is read three times below, and each
+-- read of raw_events would scan and filter the whole history again
 events as {{ materialized_cte() }} (
     select raw_events.*
     from raw_events
