@@ -174,6 +174,37 @@ def test_one_day_window_is_one_day_of_the_same_traffic() -> None:
     assert signups < 4 * full_signups / 120
 
 
+def test_consecutive_daily_loads_draw_different_visits() -> None:
+    """Each appended day draws its own visits, not the previous day's shifted by 24 hours."""
+    config = GeneratorConfig(n_users=5000, seed=5, clean=True, days=1)
+    monday = dataclasses.replace(config, end_date=dt.date(2026, 7, 6))
+    tuesday = dataclasses.replace(config, end_date=dt.date(2026, 7, 7))
+    a, b = frame(all_events(monday)), frame(all_events(tuesday))
+    shifted = (a["event_at"] + pd.Timedelta(days=1)).sort_values().reset_index(drop=True)
+    assert not shifted.equals(b["event_at"].sort_values().reset_index(drop=True))
+    # mostly other users on another day
+    users_a, users_b = set(a["user_id"]), set(b["user_id"])
+    assert len(users_a & users_b) < 0.5 * min(len(users_a), len(users_b))
+
+
+def test_weekdays_get_even_traffic_and_a_weekend_load_does_not_pile_at_its_end() -> None:
+    events = frame(all_events(dataclasses.replace(CLEAN, n_users=3000)))
+    humans = events[~events["user_id"].isin(
+        hidden_profiles(dataclasses.replace(CLEAN, n_users=3000)).query("archetype == 'bot'")["user_id"]
+    )]
+    share = humans["event_at"].dt.dayofweek.value_counts(normalize=True).sort_index()
+    weekdays, weekend = share.loc[0:4], share.loc[5:6]
+    assert weekdays.max() < 1.25 * weekdays.min(), share.round(3).to_dict()
+    assert weekend.max() < 0.7 * weekdays.min(), share.round(3).to_dict()
+    # a daily load on a Saturday: visits keep to the day, none heaped on its last minute
+    saturday = dataclasses.replace(CLEAN, n_users=20_000, days=1, end_date=dt.date(2026, 7, 4))
+    start, end = window_bounds(saturday)
+    at = frame(all_events(saturday))["event_at"]
+    assert ((at >= start) & (at < end)).all()
+    assert (at >= end - pd.Timedelta(minutes=1)).mean() < 0.01
+    assert (at.dt.hour == 23).mean() < 0.05
+
+
 # ----------------------------------------------------------------------------- users and hidden truth
 
 
@@ -402,9 +433,18 @@ def test_append_adds_events_and_upserts_users(con: duckdb.DuckDBPyConnection) ->
     users, events = raw_snapshot(con)
     assert users.num_rows == written_later["users"] == 300
     assert pc.count_distinct(users.column("user_id")).as_py() == 300
-    assert users.filter(pc.equal(users.column("user_id"), "u000000")).equals(
-        generate_users(later).slice(0, 1)
+    # the newest profile, except created_at: an existing account keeps its earlier creation time
+    first_users, later_users = generate_users(first).to_pandas(), generate_users(later).to_pandas()
+    upserted = users.to_pandas().set_index("user_id")
+    expected = later_users.set_index("user_id")
+    expected.loc[first_users["user_id"], "created_at"] = (
+        first_users.set_index("user_id")["created_at"].combine(
+            expected.loc[first_users["user_id"], "created_at"], min
+        )
     )
+    pd.testing.assert_frame_equal(upserted.loc[expected.index], expected)
+    assert (upserted.loc[first_users["user_id"], "created_at"]
+            <= first_users.set_index("user_id")["created_at"]).all()
     assert events.num_rows == written_first["events"] + written_later["events"]
     first_ids = set(all_events(first).column("event_id").to_pylist())
     later_ids = set(all_events(later).column("event_id").to_pylist())
