@@ -6,9 +6,10 @@ events as (
 ),
 
 -- as_of: the var when set, else the latest event in the data (never the clock)
-{%- if var('as_of') %}
+{%- set as_of = checked_as_of() %}
+{%- if as_of %}
 {#- aggregated like max(event_at), so the anchor is always exactly one row #}
-{%- set as_of_expression = "max(cast('" ~ var('as_of') ~ "' as " ~ dbt.type_timestamp() ~ "))" %}
+{%- set as_of_expression = "max(cast('" ~ as_of ~ "' as " ~ dbt.type_timestamp() ~ "))" %}
 {%- else %}
 {%- set as_of_expression = "max(event_at)" %}
 {%- endif %}

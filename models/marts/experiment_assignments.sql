@@ -1,5 +1,7 @@
 -- one row per user: treatment or control for var('experiment_name'), stratified by label and score decile
-{%- set share = var('experiment_treatment_share') %}
+{#- both are written into the SQL text: checked first (macros/checked_vars.sql) #}
+{%- set share = checked_treatment_share() %}
+{%- set experiment_name = checked_experiment_name() %}
 with
 
 scores as (
@@ -21,7 +23,7 @@ shuffled as (
     select
         *,
         {{ dbt.concat(["label", "'-d'", "cast(score_decile as " ~ dbt.type_string() ~ ")"]) }} as stratum,
-        {{ dbt.hash(dbt.concat(["'" ~ var('experiment_name') ~ "'", "'|'", "user_id"])) }} as shuffle_key
+        {{ dbt.hash(dbt.concat(["'" ~ experiment_name ~ "'", "'|'", "user_id"])) }} as shuffle_key
     from stratified
 ),
 
@@ -49,7 +51,7 @@ assigned as (
 final as (
     select
         user_id,
-        '{{ var("experiment_name") }}' as experiment_name,
+        '{{ experiment_name }}' as experiment_name,
         stratum,
         label,
         experiment_group,

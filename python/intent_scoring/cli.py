@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -73,11 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user-id", help="explain: the user to explain")
     parser.add_argument("--weight-set", default=None, help="score-rules/pipeline: weight set from seeds/weights.csv")
     parser.add_argument(
-        "--as-of", default=None, help="featurize/score-rules: point-in-time date (default: latest event)"
+        "--as-of", type=_as_of, default=None,
+        help="featurize/score-rules: point-in-time date, YYYY-MM-DD (default: latest event)",
     )
     parser.add_argument("--compare", action="store_true", help="score-model: compare with the rule scores")
-    parser.add_argument("--experiment", help="assign: experiment name (salts the assignment)")
-    parser.add_argument("--treatment-share", type=float, default=0.5, help="assign: share of users in treatment")
+    parser.add_argument("--experiment", type=_experiment_name,
+                        help="assign: experiment name (salts the assignment): letters, digits, _ - .")
+    parser.add_argument("--treatment-share", type=_treatment_share, default=0.5,
+                        help="assign: share of users in treatment, between 0 and 1")
     parser.add_argument("--format", choices=["csv", "parquet"], default="csv",
                         help="export: file format; generate: parquet writes Parquet files instead of the warehouse")
     parser.add_argument("--events", type=int, action="append",
@@ -88,6 +93,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="serve: address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="serve: port to listen on (default 8765)")
     return parser
+
+
+def _as_of(text: str) -> str:
+    """--as-of: a date, or a date and time (ISO 8601); checked here so a typo never reaches dbt."""
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text).isoformat()
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None).isoformat(" ")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-06-01: {text!r}") from None
+
+
+def _experiment_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"use 1-64 letters, digits, '_', '-' or '.': {text!r}")
+    return text
+
+
+def _treatment_share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = math.nan
+    if not 0 < share < 1:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 (exclusive): {text!r}")
+    return share
 
 
 def _dbt_vars(args: argparse.Namespace) -> list[str]:
@@ -132,20 +163,21 @@ def mode_generate(args: argparse.Namespace) -> None:
     from intent_scoring.generator import GeneratorConfig, write_generated
     from intent_scoring.warehouse import connect
 
+    if args.n_users <= 0 or args.days <= 0:
+        raise UserError("--n-users and --days must be positive")
+    parquet = args.mode == "generate" and args.format == "parquet"
+    if parquet and args.append:
+        raise UserError("--append is not supported with --format parquet (the files are rewritten)")
     options = {"n_users": args.n_users, "seed": args.seed, "days": args.days, "clean": args.clean}
     if args.end_date:
         options["end_date"] = args.end_date
     elif args.append:
         options["end_date"] = _next_window_end(args.days)
     config = GeneratorConfig(**options)
-    if args.n_users <= 0 or args.days <= 0:
-        raise UserError("--n-users and --days must be positive")
     _say(f"generating {config.n_users} users over {config.days} days (seed {config.seed})...")
-    if args.mode == "generate" and args.format == "parquet":
+    if parquet:
         from intent_scoring.raw_parquet import raw_parquet_dir, write_generated_parquet
 
-        if args.append:
-            raise UserError("--append is not supported with --format parquet (the files are rewritten)")
         folder = args.path or raw_parquet_dir()
         written = write_generated_parquet(config, folder)
         _say(f"wrote {folder}/users.parquet: {written['users']} rows, events.parquet: {written['events']} rows")
@@ -179,12 +211,18 @@ def mode_score_rules(args: argparse.Namespace) -> None:
     from intent_scoring.dbt_runner import run_dbt
 
     _say("dbt build of the rule scores...")
-    run_dbt(["build", "--select", "+user_scores", "int_weights_validated+", "events_rejected", "--exclude", "tag:ml",
-             *_dbt_vars(args)])
+    # the experiment's groups are rebuilt only when an experiment is named: otherwise a rescore
+    # would replace the last `assign` with the default experiment
+    keep = [] if args.experiment else ["experiment_assignments"]
+    run_dbt(["build", "--select", "+user_scores", "int_weights_validated+", "events_rejected",
+             "--exclude", "tag:ml", *keep, *_dbt_vars(args)])
 
 
 def mode_rank(args: argparse.Namespace) -> None:
     from intent_scoring import reports
+
+    if args.n < 1:
+        raise UserError("--n must be at least 1")
 
     print(reports.rank(args.n))
 
@@ -208,8 +246,6 @@ def mode_assign(args: argparse.Namespace) -> None:
 
     if not args.experiment:
         raise UserError("assign needs --experiment NAME")
-    if not 0 < args.treatment_share < 1:
-        raise UserError("--treatment-share must be between 0 and 1")
     run_dbt(["build", "--select", "experiment_assignments", *_dbt_vars(args)])
     print(reports.assignment_summary())
 
@@ -255,9 +291,10 @@ def mode_score_model(args: argparse.Namespace) -> None:
 def mode_bench(args: argparse.Namespace) -> None:
     from intent_scoring.bench import run_benchmark
 
-    for events in args.events or [1_000_000, 10_000_000]:
-        if events < 1000:
-            raise UserError("--events must be at least 1000")
+    sizes = args.events or [1_000_000, 10_000_000]
+    if min(sizes) < 1000:  # before any size runs: a bad one must not fail after an hour of benching
+        raise UserError("--events must be at least 1000")
+    for events in sizes:
         report = run_benchmark(events, seed=args.seed, include_ml=not args.no_ml, incremental=args.incremental)
         _say(f"report: {report}")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from intent_scoring import cli, reports
+from intent_scoring.dbt_runner import DbtRunError, run_dbt
 
 from .dbt_helpers import query
 
@@ -96,6 +97,55 @@ def test_assignment_is_balanced_deterministic_and_salted(warehouse_copy: Path) -
     assert set(second) == set(first)
     moved = sum(first[u] != second[u] for u in first)
     assert 0.3 < moved / len(first) < 0.7
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--as-of", "yesterday", "not a date"),
+    ("--experiment", "o'neil", "use 1-64 letters, digits"),
+    ("--treatment-share", "2", "must be a number between 0 and 1"),
+    ("--treatment-share", "half", "must be a number between 0 and 1"),
+])
+def test_bad_option_values_are_refused_before_anything_runs(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["--mode", "score-rules", option, value])
+    assert refused.value.code == 2
+    assert f"argument {option}: {message}" in capsys.readouterr().err
+
+
+def test_rank_refuses_a_count_below_one(use_built_warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--mode", "rank", "--n", "-5"]) == 1
+    assert "--n must be at least 1" in capsys.readouterr().err
+
+
+def test_a_rescore_keeps_the_last_assignment(warehouse_copy: Path) -> None:
+    assert cli.main(["--mode", "assign", "--experiment", "spring", "--treatment-share", "0.3"]) == 0
+    before = query(warehouse_copy, "select experiment_name, cast(treatment_share as double), count(*) "
+                                   "from marts.experiment_assignments group by 1, 2")
+    assert before == [("spring", 0.3, before[0][2])]
+    assert cli.main(["--mode", "score-rules", "--weight-set", "aggressive"]) == 0
+    assert query(warehouse_copy, "select distinct weight_set from marts.user_scores") == [("aggressive",)]
+    assert query(warehouse_copy, "select experiment_name, cast(treatment_share as double), count(*) "
+                                 "from marts.experiment_assignments group by 1, 2") == before
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ('{as_of: "yesterday"}', "var('as_of') must be a date"),
+    ('{experiment_name: "o\'neil"}', "var('experiment_name') must be"),
+    ("{experiment_treatment_share: 1.5}", "var('experiment_treatment_share') must be"),
+])
+def test_a_bad_var_fails_its_model_and_keeps_the_last_build(
+    warehouse_copy: Path, variables: str, message: str
+) -> None:
+    tables = {"int_feature_cutoffs": "intermediate", "experiment_assignments": "marts"}
+    before = {name: query(warehouse_copy, f"select * from {schema}.{name} order by all")
+              for name, schema in tables.items()}
+    with pytest.raises(DbtRunError) as failure:
+        run_dbt(["run", "--select", *tables, "--vars", variables], quiet=True)
+    assert message in str(failure.value)
+    for name, schema in tables.items():
+        assert query(warehouse_copy, f"select * from {schema}.{name} order by all") == before[name], name
 
 
 def test_help_documents_every_mode(capsys: pytest.CaptureFixture[str]) -> None:
