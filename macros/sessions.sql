@@ -145,7 +145,7 @@ counted as (
     -- a bounce: a single page viewed and nothing else, or too little time in total
     (
         (event_count = viewed_pages and viewed_pages <= {{ var('bounce_max_page_views') }})
-        or total_time_on_page_sec < {{ var('bounce_max_duration_sec') }}
+        or total_time_on_page_sec < {{ var('bounce_time_on_page_sec') }}
     ) as is_bounce,
     -- bot-like: many events per minute, or many events with no time on page
     (

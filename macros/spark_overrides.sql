@@ -1,6 +1,6 @@
 {#-
     Spark implementations of dbt's cross-database macros, where dbt-spark's own would give
-    results that differ from DuckDB's. dbt dispatches dbt.dateadd, dbt.listagg and seed
+    results that differ from DuckDB's. dbt dispatches dbt.dateadd and seed
     loading to `spark__*` macros, and a root project's macro of that name wins, so the
     models keep calling the plain dbt macros on every engine.
 -#}
@@ -9,34 +9,6 @@
     30-minute session gap would be measured from a truncated timestamp. -#}
 {% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
     timestampadd({{ datepart | upper }}, {{ interval }}, {{ from_date_or_timestamp }})
-{%- endmacro %}
-
-{#- dbt-spark's listagg ignores `order by` (with a warning). Sort the collected
-    (order key, value) pairs instead; like DuckDB's string_agg, null values are skipped.
-    order_by_clause is `order by <expression>` with one ascending expression. -#}
-{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
-    {%- if order_by_clause -%}
-        {%- set order_key = modules.re.sub('(?i)^\\s*order\\s+by\\s+', '', order_by_clause) | trim -%}
-        {%- if ',' in order_key or modules.re.search('(?i)\\s(asc|desc)$', order_key) -%}
-            {{ exceptions.raise_compiler_error(
-                "listagg on Spark supports one ascending order expression, got '" ~ order_by_clause ~ "'"
-            ) }}
-        {%- endif -%}
-        {%- set collected -%}
-            transform(
-                array_sort(filter(
-                    collect_list(named_struct('k', {{ order_key }}, 'v', {{ measure }})), x -> x.v is not null
-                )),
-                x -> x.v
-            )
-        {%- endset -%}
-    {%- else -%}
-        {%- set collected = 'collect_list(' ~ measure ~ ')' -%}
-    {%- endif -%}
-    {%- if limit_num -%}
-        {%- set collected = 'slice(' ~ collected ~ ', 1, ' ~ limit_num ~ ')' -%}
-    {%- endif -%}
-    array_join({{ collected }}, {{ delimiter_text }})
 {%- endmacro %}
 
 {#- dbt-spark's seed loader quotes every value without escaping and turns an empty cell

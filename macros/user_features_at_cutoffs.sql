@@ -24,12 +24,16 @@
 {%- for event_type in high_intent_event_types() %}
 {%- do session_columns.append(event_count_column(event_type) ~ '_decay_weight') %}
 {%- endfor %}
--- every user that existed by each cutoff, with or without events
+-- every user that existed by each cutoff, with or without events; whether the profile
+-- (stg_web__users keeps the latest load) was known then: at the current cutoff it is what we
+-- score with, at a past one only if loaded by that cutoff, else a later load would leak into
+-- training and the backtest
 users_by_cutoff as (
     select
         users.*,
         cutoffs.offset_days,
-        cutoffs.as_of
+        cutoffs.as_of,
+        coalesce(cutoffs.is_current or users.loaded_at <= cutoffs.as_of, false) as is_profile_known
     from {{ users }} as users
     cross join {{ cutoffs }} as cutoffs
     where users.created_at is null or users.created_at <= cutoffs.as_of
@@ -179,9 +183,9 @@ joined as (
             when coalesce(aggregated.total_sessions, 0) = 0 then 0
             else cast(aggregated.spam_sessions as {{ type_double() }}) / aggregated.total_sessions
         end as spam_session_share,
-        users_by_cutoff.account_balance_usd,
-        users_by_cutoff.recent_pages_viewed,
-        users_by_cutoff.recent_pricing_views,
+        case when users_by_cutoff.is_profile_known then users_by_cutoff.account_balance_usd end as account_balance_usd,
+        case when users_by_cutoff.is_profile_known then users_by_cutoff.recent_pages_viewed end as recent_pages_viewed,
+        case when users_by_cutoff.is_profile_known then users_by_cutoff.recent_pricing_views end as recent_pricing_views,
         coalesce(aggregated.signups, 0) > 0
         and coalesce(aggregated.calendar_bookings, 0) > 0 as converted,
         users_by_cutoff.as_of,

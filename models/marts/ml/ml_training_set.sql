@@ -11,6 +11,10 @@ events as (
     select * from {{ ref('stg_web__events') }}
 ),
 
+cutoffs as (
+    select * from {{ ref('int_feature_cutoffs') }}
+),
+
 -- the two labelled cutoffs: training (older) and out-of-time validation
 labelled_cutoffs as (
     select
@@ -21,7 +25,7 @@ labelled_cutoffs as (
             when offset_days = {{ var('ml_train_offset_days') }} then 'train'
             else 'validation'
         end as split
-    from {{ ref('int_feature_cutoffs') }}
+    from cutoffs
     where offset_days in ({{ var('ml_train_offset_days') }}, {{ var('ml_validation_offset_days') }})
 ),
 

@@ -16,6 +16,11 @@ raw_events as {{ inlined_cte() }} (
     select * from {{ source('web', 'events') }}
 ),
 
+-- the known user ids only, to flag events of unknown users
+raw_users as (
+    select * from {{ source('web', 'users') }}
+),
+
 {%- if is_incremental() %}
 
 -- the first day retyped: late_event_days before the newest valid event already typed
@@ -45,7 +50,7 @@ events as {{ inlined_cte() }} (
 
 -- user ids that exist, to quarantine events of unknown users
 known_users as (
-    select distinct user_id from {{ source('web', 'users') }}
+    select distinct user_id from raw_users
 ),
 
 -- type every column; a value that does not cast becomes null and is flagged below
