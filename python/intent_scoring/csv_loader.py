@@ -44,9 +44,12 @@ the write is one transaction, so a bad file loads nothing.
 from __future__ import annotations
 
 import csv
+import io
+import sys
 import uuid
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -320,9 +323,15 @@ class _Scan:
     multiline_counts: list[np.ndarray] = field(default_factory=list)
     events: list[pa.RecordBatch] = field(default_factory=list)
     user_rows: list[pa.RecordBatch] = field(default_factory=list)
+    # Set when Arrow could not pass a row with the wrong number of fields to on_invalid_row.
+    undecodable_row: bool = False
 
     def on_invalid_row(self, row: pa_csv.InvalidRow) -> str:
-        """Arrow callback for a row with the wrong number of fields: remember it, skip it."""
+        """Arrow callback for a row with the wrong number of fields: remember it, skip it.
+
+        pyarrow decodes the row's text as strict UTF-8 before calling this; when that fails
+        this is never called (see `_noting_undecodable_rows`).
+        """
         self.malformed.append((row.number or 0, row.actual_columns, row.text.count("\n")))
         return "skip"
 
@@ -584,7 +593,7 @@ def _build_users(user_rows: pa.Table, loaded_at: datetime) -> pa.Table:
 
 
 def _open_csv(
-    path: Path, header: list[str], scan: _Scan, value_type: pa.DataType
+    path: Path | io.RawIOBase, header: list[str], scan: _Scan, value_type: pa.DataType
 ) -> pa_csv.CSVStreamingReader:
     """Stream the file in batches, every column as `value_type`, in file order (for line numbers)."""
     return pa_csv.open_csv(
@@ -615,6 +624,79 @@ def _first_invalid_utf8(values: pa.Array) -> int | None:
         except pa.ArrowInvalid:
             high = middle
     return low
+
+
+@contextmanager
+def _noting_undecodable_rows(scan: _Scan) -> Iterator[None]:
+    """Note, instead of printing, pyarrow failing to decode a malformed row's text for the handler.
+
+    The failure happens in pyarrow before `scan.on_invalid_row` is called, so Python would
+    print "Exception ignored in: ..." and Arrow raise a bare parse error. Other unraisable
+    exceptions go to the previous hook.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.object == scan.on_invalid_row and isinstance(unraisable.exc_value, UnicodeDecodeError):
+            scan.undecodable_row = True
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+class _Utf8Replaced(io.RawIOBase):
+    """A file's bytes with every sequence that is not UTF-8 replaced by U+FFFD.
+
+    Only bytes of 0x80 and above are replaced, so every delimiter, quote and line break
+    stays where it was: Arrow splits the stream into the same records and fields.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._text = path.open(encoding="utf-8", errors="replace", newline="")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:
+        while not self._pending:
+            chunk = self._text.read(1 << 16)
+            if not chunk:
+                return 0
+            self._pending = chunk.encode("utf-8")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._text.close()
+        super().close()
+
+
+def _undecodable_row_error(path: Path, header: list[str], positions: dict[str, int]) -> CsvLoadError:
+    """Second pass over a file with a malformed row that is not UTF-8, which Arrow cannot report.
+
+    Scans the file with undecodable bytes replaced (same records, fields and lines), so the
+    error is the usual one: the first problem with its line, and the count of the rest.
+    """
+    scan = _Scan(path=path, header=header, positions=positions, loaded_at=datetime.now())
+    with _Utf8Replaced(path) as source:
+        try:
+            for batch in _open_csv(source, header, scan, pa.string()):
+                scan.add(batch)
+        except pa.ArrowInvalid as error:
+            problem = scan.error()
+            if problem is None:
+                return CsvLoadError(f"{path}: cannot read the file as CSV: {error}")
+            return problem
+    return scan.error() or CsvLoadError(f"{path}: a row has the wrong number of fields and is not UTF-8 text")
 
 
 def _utf8_error(path: Path, header: list[str], positions: dict[str, int]) -> CsvLoadError:
@@ -651,12 +733,15 @@ def read_csv_export(path: Path, loaded_at: datetime | None = None) -> tuple[pa.T
     positions = _check_header(path, header)
     scan = _Scan(path=path, header=header, positions=positions, loaded_at=loaded_at)
     try:
-        reader = _open_csv(path, header, scan, pa.string())
-        if [name.strip() for name in reader.schema.names] != [name.strip() for name in header]:
-            raise CsvLoadError(f"{path} line 1: cannot read the header consistently; check its quoting")
-        for batch in reader:
-            scan.add(batch)
+        with _noting_undecodable_rows(scan):
+            reader = _open_csv(path, header, scan, pa.string())
+            if [name.strip() for name in reader.schema.names] != [name.strip() for name in header]:
+                raise CsvLoadError(f"{path} line 1: cannot read the header consistently; check its quoting")
+            for batch in reader:
+                scan.add(batch)
     except pa.ArrowInvalid as error:
+        if scan.undecodable_row:
+            raise _undecodable_row_error(path, header, positions) from error
         if "utf8" in str(error).lower():
             raise _utf8_error(path, header, positions) from error
         raise CsvLoadError(f"{path}: cannot read the file as CSV: {error}") from error

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from intent_scoring import csv_loader
@@ -232,18 +234,23 @@ def test_loaded_at_defaults_to_now_and_is_stored_as_utc() -> None:
     assert events.column("loaded_at")[0].as_py() == datetime(2024, 4, 1, 12, 0)
 
 
+# Values Arrow's cast (the fast path) accepts.
 TIMESTAMPS = [
     ("2024-03-01T09:00:00", datetime(2024, 3, 1, 9, 0)),
     ("2024-03-01 09:00", datetime(2024, 3, 1, 9, 0)),
     ("2024-03-01T09", datetime(2024, 3, 1, 9, 0)),
     ("2024-03-01", datetime(2024, 3, 1)),
     ("2024-02-29T23:59:59.999999", datetime(2024, 2, 29, 23, 59, 59, 999_999)),
-    ("2024-03-01T09:00:00.123456789", datetime(2024, 3, 1, 9, 0, 0, 123_456)),
     ("2024-03-01T09:00:00Z", datetime(2024, 3, 1, 9, 0)),
     ("2024-03-01T00:30:00+01:00", datetime(2024, 2, 29, 23, 30)),
     ("2024-03-01T09:00:00+0530", datetime(2024, 3, 1, 3, 30)),
     ("2024-12-31T22:00:00.5-05", datetime(2025, 1, 1, 3, 0, 0, 500_000)),
     (" 1999-12-31T23:59:59 ", datetime(1999, 12, 31, 23, 59, 59)),
+]
+# Valid values Arrow's cast rejects (fractions finer than the microsecond): only the full parser reads them.
+FULL_PARSER_TIMESTAMPS = [
+    ("2024-03-01T09:00:00.123456789", datetime(2024, 3, 1, 9, 0, 0, 123_456)),
+    ("2024-03-01T09:00:00.1234567+01:00", datetime(2024, 3, 1, 8, 0, 0, 123_456)),
 ]
 
 
@@ -251,10 +258,30 @@ TIMESTAMPS = [
 def test_timestamp_parsing(with_bad_value: bool) -> None:
     """Arrow's cast (fast path) and the full parser (used once any value is bad) agree."""
     texts = [text for text, _ in TIMESTAMPS] + (["2023-02-29"] if with_bad_value else [])
+    expected = [value for _, value in TIMESTAMPS]
+    # The same input _parse_timestamp gives the fast path: which parser runs is decided here.
+    fast = csv_loader._arrow_timestamps(pc.utf8_trim_whitespace(pa.array(texts)))
+    if with_bad_value:
+        assert fast is None
+    else:
+        assert fast is not None
+        assert fast.to_pylist() == expected
+
     parsed = csv_loader._parse_timestamp(pa.array(texts))
 
-    assert parsed.values.to_pylist()[: len(TIMESTAMPS)] == [expected for _, expected in TIMESTAMPS]
+    assert parsed.values.to_pylist()[: len(TIMESTAMPS)] == expected
     assert parsed.bad.tolist() == [False] * len(TIMESTAMPS) + ([True] if with_bad_value else [])
+
+
+@pytest.mark.parametrize(("text", "expected"), FULL_PARSER_TIMESTAMPS)
+def test_timestamp_parsing_beyond_arrow(text: str, expected: datetime) -> None:
+    texts = pa.array(["2024-03-01T10:00:00", text])
+    assert csv_loader._arrow_timestamps(texts) is None
+
+    parsed = csv_loader._parse_timestamp(texts)
+
+    assert parsed.bad.tolist() == [False, False]
+    assert parsed.values.to_pylist() == [datetime(2024, 3, 1, 10, 0), expected]
 
 
 @pytest.mark.parametrize(
@@ -418,6 +445,34 @@ def test_line_numbers_count_physical_lines(
         CsvLoadError, match=re.escape(f'{bad} line 30, column "timestamp": cannot parse "yesterday"')
     ):
         read_csv_export(bad, FIRST_LOAD)
+
+
+@pytest.mark.parametrize("append", [False, True], ids=["replace", "append"])
+@pytest.mark.parametrize("block_size", [8 << 20, 512], ids=["one-batch", "many-batches"])
+def test_row_with_wrong_number_of_fields_and_not_utf8(
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    block_size: int,
+    append: bool,
+) -> None:
+    """pyarrow cannot hand such a row to the invalid-row handler; it is still reported as usual."""
+    load_csv(con, SAMPLE, loaded_at=FIRST_LOAD)
+    before = snapshot(con)
+    monkeypatch.setattr(csv_loader, "_BLOCK_SIZE", block_size)
+    unraisable: list[sys.UnraisableHookArgs] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    lines = SAMPLE.read_bytes().splitlines()
+    bad = tmp_path / "events.csv"
+    bad.write_bytes(b"\n".join([lines[0], lines[1], b"\xff\xfe", *lines[2:]]) + b"\n")
+
+    with pytest.raises(CsvLoadError) as raised:
+        load_csv(con, bad, append=append, loaded_at=SECOND_LOAD)
+
+    assert str(raised.value) == f"{bad} line 3: expected 18 fields as in the header, found 1"
+    assert unraisable == []  # nothing printed as "Exception ignored in ..."
+    assert sys.unraisablehook == unraisable.append
+    assert snapshot(con) == before
 
 
 def test_empty_file_and_header_only(tmp_path: Path) -> None:
