@@ -8,6 +8,7 @@ tests the logic directly. Labels come from the future of each cutoff
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,29 +253,89 @@ def metrics_frame(result: TrainResult) -> pd.DataFrame:
     })
 
 
-def save_artifacts(result: TrainResult, folder: Path) -> Path | None:
-    """Save the model as JSON and its metrics beside it; returns the model path."""
+MODEL_FILE = "intent_model.json"
+METRICS_FILE = "intent_model_metrics.json"
+
+
+@dataclass
+class StagedArtifacts:
+    """The model and its metrics written under temporary names, not yet visible to readers.
+
+    publish() renames them into place; discard() deletes them and leaves the saved pair as it was.
+    """
+
+    model_path: Path | None  # where the model will be once published (None: not trained)
+    renames: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final), metadata last
+
+    def publish(self) -> None:
+        # The model goes first and its metadata last: the metadata is what readers open first,
+        # and it carries the model's checksum, so even a crash between the two renames can
+        # never pass a new model off as the old one (load_artifacts refuses the pair).
+        try:
+            for tmp, final in self.renames:
+                tmp.replace(final)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for tmp, _ in self.renames:
+            tmp.unlink(missing_ok=True)
+
+
+def _write_temporary(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def stage_artifacts(result: TrainResult, folder: Path) -> StagedArtifacts:
+    """Write the model (JSON) and its metrics to temporary files beside the saved ones.
+
+    Nothing a reader sees changes until publish(); a failure here leaves no temporary file.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    metrics_path = folder / "intent_model_metrics.json"
     payload = {
         "status": result.status, "message": result.message, "features": result.features,
         "best_iteration": result.best_iteration, "train_rows": result.train_rows,
         "train_positives": result.train_positives, "validation_rows": result.validation_rows,
         "validation_positives": result.validation_positives, "validation_metrics": result.metrics,
     }
-    metrics_path.write_text(json.dumps(payload, indent=2, default=float))
-    if result.status != TRAINED:
-        return None
-    model_path = folder / "intent_model.json"
-    result.booster.save_model(str(model_path))
-    return model_path
+    staged = StagedArtifacts(model_path=None)
+    try:
+        if result.status == TRAINED:
+            model = bytes(result.booster.save_raw(raw_format="json"))
+            staged.model_path = folder / MODEL_FILE
+            staged.renames.append((_write_temporary(staged.model_path, model), staged.model_path))
+            payload["model_sha256"] = hashlib.sha256(model).hexdigest()
+        metrics_path = folder / METRICS_FILE
+        metrics = json.dumps(payload, indent=2, default=float).encode()
+        staged.renames.append((_write_temporary(metrics_path, metrics), metrics_path))
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def save_artifacts(result: TrainResult, folder: Path) -> Path | None:
+    """Save the model as JSON and its metrics beside it; returns the model path.
+
+    Both are written in full under temporary names before either replaces the saved pair,
+    so a failure while writing leaves the previous model and metrics untouched.
+    """
+    staged = stage_artifacts(result, folder)
+    staged.publish()
+    return staged.model_path
 
 
 def load_artifacts(folder: Path) -> TrainResult:
     """The model saved by save_artifacts, ready to score (status NOT_TRAINED when none was saved)."""
     import xgboost as xgb
 
-    metrics_path = folder / "intent_model_metrics.json"
+    metrics_path = folder / METRICS_FILE
     if not metrics_path.exists():
         raise FileNotFoundError(f"no trained model in {folder}: run `python main.py --mode train` first")
     saved = json.loads(metrics_path.read_text())
@@ -285,8 +346,22 @@ def load_artifacts(folder: Path) -> TrainResult:
         validation_positives=saved["validation_positives"], metrics=saved["validation_metrics"] or {},
     )
     if result.status == TRAINED:
+        model_path = folder / MODEL_FILE
+        if not model_path.exists():
+            raise FileNotFoundError(
+                f"{metrics_path} describes a trained model but {model_path} is missing: "
+                "run `python main.py --mode train` again"
+            )
+        model = model_path.read_bytes()
+        # Files saved before the checksum was recorded have none; they load as before.
+        expected = saved.get("model_sha256")
+        if expected and hashlib.sha256(model).hexdigest() != expected:
+            raise ValueError(
+                f"{model_path} is not the model {metrics_path} describes (a save was interrupted?): "
+                "run `python main.py --mode train` again"
+            )
         booster = xgb.Booster()
-        booster.load_model(str(folder / "intent_model.json"))
+        booster.load_model(bytearray(model))
         result.booster = booster
     return result
 

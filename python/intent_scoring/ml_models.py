@@ -52,7 +52,12 @@ def models_folder() -> Path:
 
 
 def model_scores(training_set: pd.DataFrame, scoring: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """ml_model_scores: train, save the model and metrics as JSON, score every user at as_of."""
+    """ml_model_scores: train, save the model and metrics as JSON, score every user at as_of.
+
+    For the dbt Python model only: dbt stores the returned frame (and the other ML marts) in
+    transactions of its own after this returns, so the files cannot wait for them here.
+    `--mode train` (ml_standalone.train) stages the files and publishes them after its commit.
+    """
     result = trained(training_set, config)
     return scored_frame(result, scoring, config, ml.save_artifacts(result, models_folder()))
 

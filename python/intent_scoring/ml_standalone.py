@@ -44,13 +44,23 @@ def train(con: duckdb.DuckDBPyConnection) -> ml.TrainResult:
     training_set = _read(con, "marts.ml_training_set")
     scoring = _read(con, "marts.user_features")
     rule_scores = _read(con, "intermediate.int_rule_scores_at_validation_cutoff")
-    _write(con, {
-        "ml_model_scores": ml_models.model_scores(training_set, scoring, config),
-        "ml_feature_importance": ml_models.feature_importance(training_set, scoring, config),
-        "ml_metrics": ml_models.metrics(training_set, config),
-        "score_backtest": ml_models.backtest(training_set, rule_scores, config),
-    })
-    return ml_models.trained(training_set, config)
+    result = ml_models.trained(training_set, config)
+    # The model files are staged under temporary names and replace the saved ones only after
+    # the marts describing them are committed: if a mart fails (stale rule scores, a DB error),
+    # `score-model` keeps the model that the stored marts still describe.
+    staged = ml.stage_artifacts(result, ml_models.models_folder())
+    try:
+        _write(con, {
+            "ml_model_scores": ml_models.scored_frame(result, scoring, config, staged.model_path),
+            "ml_feature_importance": ml_models.feature_importance(training_set, scoring, config),
+            "ml_metrics": ml_models.metrics(training_set, config),
+            "score_backtest": ml_models.backtest(training_set, rule_scores, config),
+        })
+    except BaseException:
+        staged.discard()
+        raise
+    staged.publish()
+    return result
 
 
 def comparison(rules: pd.DataFrame, model_scores: pd.DataFrame) -> pd.DataFrame:

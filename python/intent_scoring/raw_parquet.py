@@ -33,28 +33,32 @@ def raw_parquet_dir() -> Path:
 def write_generated_parquet(config: GeneratorConfig, folder: Path | None = None) -> dict[str, int]:
     """Write users.parquet and events.parquet for `config` into `folder`; returns rows per table.
 
-    Each file is written under a temporary name and renamed when complete, so a reader
-    never sees a half-written file.
+    Both files are written in full under temporary names and renamed into place only when
+    both are complete, so a failure (in either) leaves the previous pair as it was, never a
+    new users file beside old events, and removes the temporary files.
     """
     folder = folder or raw_parquet_dir()
     folder.mkdir(parents=True, exist_ok=True)
     users = generate_users(config)
+    targets = {"users": folder / "users.parquet", "events": folder / "events.parquet"}
+    temporary = {name: path.with_name(path.name + ".tmp") for name, path in targets.items()}
     written: dict[str, int] = {}
-    written["users"] = _write(folder / "users.parquet", USERS_SCHEMA, [users])
-    written["events"] = _write(folder / "events.parquet", EVENTS_SCHEMA, generate_events(config, users))
+    try:
+        written["users"] = _write(temporary["users"], USERS_SCHEMA, [users])
+        written["events"] = _write(temporary["events"], EVENTS_SCHEMA, generate_events(config, users))
+        for name, path in targets.items():  # only now that both files are complete
+            temporary[name].replace(path)
+    finally:
+        for tmp in temporary.values():
+            tmp.unlink(missing_ok=True)
     return written
 
 
 def _write(path: Path, schema: pa.Schema, chunks: Iterable[pa.Table]) -> int:
-    tmp = path.with_name(path.name + ".tmp")
     rows = 0
-    try:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for chunk in chunks:
-                table = chunk.cast(schema)
-                writer.write_table(table)
-                rows += table.num_rows
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with pq.ParquetWriter(path, schema) as writer:
+        for chunk in chunks:
+            table = chunk.cast(schema)
+            writer.write_table(table)
+            rows += table.num_rows
     return rows

@@ -31,6 +31,23 @@ def _require(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
         raise WarehouseError(f"{schema}.{table} does not exist yet: {BUILD_HINT}")
 
 
+CSV_OPTIONS = "(header, delimiter ',')"
+
+
+def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) -> None:
+    """COPY `query` to `path` via a temporary file renamed when complete.
+
+    A failure midway (bad row, full disk, crash) leaves the previous file untouched and
+    no half-written file behind, never a truncated CSV that a CRM import would pick up.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        con.execute(f"copy ({query}) to '{tmp}' {options}")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def rank(n: int, out_path: Path | None = None) -> str:
     """The top n users as text; also writes them to data/top_users.csv for CRM import."""
     out_path = out_path or DATA_DIR / "top_users.csv"
@@ -46,13 +63,14 @@ def rank(n: int, out_path: Path | None = None) -> str:
             [n],
         ).fetchall()
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(
+        _copy_atomically(
+            con,
             f"""
-            copy (
-                select score_rank, user_id, score, label, explanation, contributions, as_of
-                from marts.user_scores where score_rank <= {int(n)} order by score_rank
-            ) to '{out_path}' (header, delimiter ',')
-            """
+            select score_rank, user_id, score, label, explanation, contributions, as_of
+            from marts.user_scores where score_rank <= {int(n)} order by score_rank
+            """,
+            out_path,
+            CSV_OPTIONS,
         )
     lines = [
         f"Top {len(top)} users (written to {out_path})",
@@ -242,10 +260,8 @@ def export(file_format: str = "csv") -> Iterator[tuple[Path, int]]:
         folder.mkdir(parents=True, exist_ok=True)
         for name, query in targets.items():
             path = folder / f"{name}.{file_format}"
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            options = "(format parquet)" if file_format == "parquet" else "(header, delimiter ',')"
-            con.execute(f"copy ({query}) to '{tmp}' {options}")
-            tmp.replace(path)  # never leave a half-written export behind
+            options = "(format parquet)" if file_format == "parquet" else CSV_OPTIONS
+            _copy_atomically(con, query, path, options)  # never leave a half-written export behind
             rows = con.execute(f"select count(*) from ({query})").fetchone()[0]
             yield path, rows
 

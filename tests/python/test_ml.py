@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,3 +81,54 @@ def test_saved_model_loads_and_scores_the_same(tmp_path) -> None:
     loaded = ml.load_artifacts(tmp_path)
     scoring = _frame(100, 4)
     np.testing.assert_allclose(ml.predict_margin(loaded, scoring), ml.predict_margin(result, scoring), atol=1e-6)
+
+
+class _BoosterThatCannotBeSaved:
+    def save_raw(self, *args: object, **kwargs: object) -> bytes:
+        raise OSError("No space left on device")
+
+    save_model = save_raw
+
+
+def _saved_files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_a_failed_save_keeps_the_previous_model_and_metrics(tmp_path: Path) -> None:
+    result = ml.train_model(_frame(3000, 1), _frame(1500, 2), ["x1", "x2"], seed=5, min_positives=5)
+    ml.save_artifacts(result, tmp_path)
+    before = _saved_files(tmp_path)
+    retrained = dataclasses.replace(result, message="retrained", booster=_BoosterThatCannotBeSaved())
+    with pytest.raises(OSError, match="No space"):
+        ml.save_artifacts(retrained, tmp_path)
+    # neither the metadata nor the model changed, and no temporary file is left behind
+    assert _saved_files(tmp_path) == before
+    assert ml.load_artifacts(tmp_path).message == result.message
+
+
+def test_a_save_interrupted_between_model_and_metadata_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = ml.train_model(_frame(3000, 1), _frame(1500, 2), ["x1", "x2"], seed=5, min_positives=5)
+    new = ml.train_model(_frame(3000, 7), _frame(1500, 8), ["x1", "x2"], seed=6, min_positives=5)
+    ml.save_artifacts(old, tmp_path)
+    rename = Path.replace
+
+    def crash_before_the_metadata(self: Path, target: Path) -> Path:
+        if Path(target).name == ml.METRICS_FILE:
+            raise OSError("killed")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "replace", crash_before_the_metadata)
+    with pytest.raises(OSError, match="killed"):
+        ml.save_artifacts(new, tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [ml.MODEL_FILE, ml.METRICS_FILE]
+    # the new model sits beside the old metadata: loading says so instead of scoring with the pair
+    with pytest.raises(ValueError, match="not the model"):
+        ml.load_artifacts(tmp_path)
+    ml.save_artifacts(new, tmp_path)
+    scoring = _frame(100, 4)
+    np.testing.assert_allclose(
+        ml.predict_margin(ml.load_artifacts(tmp_path), scoring), ml.predict_margin(new, scoring), atol=1e-6
+    )
