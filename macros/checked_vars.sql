@@ -1,6 +1,7 @@
 {#-
-    Vars that end up inside SQL text, checked when the model compiles: a bad value fails that
-    model with a message naming the var, before anything is replaced (the last good build stays).
+    Vars checked when the model that reads them compiles (those written into SQL text, and
+    those that must agree with others): a bad value fails that model with a message naming
+    the var, before anything is replaced (the last good build stays).
 -#}
 
 {#- var('as_of'): none, or a date / timestamp text (YYYY-MM-DD, optionally with a time). -#}
@@ -36,4 +37,27 @@
         ) }}
     {%- endif -%}
     {{ return(number) }}
+{%- endmacro %}
+
+{#- var('feature_cutoff_offsets_days'): whole days >= 0, with 0 (today's features) and the two
+    offsets the ML path labels (ml_train_offset_days, ml_validation_offset_days), which would
+    otherwise silently have no rows. -#}
+{% macro checked_cutoff_offsets() -%}
+    {%- set offsets = var('feature_cutoff_offsets_days') -%}
+    {%- set needed = [0, var('ml_train_offset_days'), var('ml_validation_offset_days')] -%}
+    {%- set problems = [] -%}
+    {%- for offset in offsets if not (offset is number and offset == offset | int and offset >= 0) -%}
+        {%- do problems.append("'" ~ offset ~ "' is not a whole number of days >= 0") -%}
+    {%- endfor -%}
+    {%- for offset in needed if offset not in offsets -%}
+        {%- do problems.append(offset ~ " is missing (needed by " ~ (
+            "today's features" if offset == 0 else "ml_train_offset_days / ml_validation_offset_days") ~ ")") -%}
+    {%- endfor -%}
+    {%- if problems or offsets | unique | list | length != offsets | length -%}
+        {{ exceptions.raise_compiler_error(
+            "var('feature_cutoff_offsets_days') = " ~ offsets ~ ": " ~ (problems + ['offsets must not repeat']
+            if offsets | unique | list | length != offsets | length else problems) | join('; ')
+        ) }}
+    {%- endif -%}
+    {{ return(offsets) }}
 {%- endmacro %}

@@ -20,7 +20,7 @@ anchor as (
 
 -- one cutoff per offset in days before as_of
 cutoffs as (
-    {%- for offset_days in var('feature_cutoff_offsets_days') %}
+    {%- for offset_days in checked_cutoff_offsets() %}
     select
         {{ offset_days }} as offset_days,
         {{ dbt.dateadd('day', -1 * offset_days, 'as_of') }} as as_of

@@ -134,6 +134,8 @@ def test_a_rescore_keeps_the_last_assignment(warehouse_copy: Path) -> None:
     ('{as_of: "yesterday"}', "var('as_of') must be a date"),
     ('{experiment_name: "o\'neil"}', "var('experiment_name') must be"),
     ("{experiment_treatment_share: 1.5}", "var('experiment_treatment_share') must be"),
+    ("{feature_cutoff_offsets_days: [0, 30]}", "60 is missing (needed by ml_train_offset_days"),
+    ("{feature_cutoff_offsets_days: [0, 30, 60, 30.5]}", "'30.5' is not a whole number of days"),
 ])
 def test_a_bad_var_fails_its_model_and_keeps_the_last_build(
     warehouse_copy: Path, variables: str, message: str
