@@ -8,6 +8,7 @@ import math
 import re
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -333,6 +334,10 @@ MODES: dict[str, Callable[[argparse.Namespace], None]] = {
 }
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     from intent_scoring.dbt_runner import DbtRunError
@@ -340,7 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        MODES[args.mode](args)
+        with warnings.catch_warnings():
+            # a CSV warning names its file already: say it like an error, not as a source line
+            warnings.showwarning = _show_warning
+            MODES[args.mode](args)
     except (UserError, WarehouseError, DbtRunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
