@@ -55,10 +55,12 @@ final as (
         stratum,
         label,
         experiment_group,
-        score_decile,
-        stratum_position,
+        -- bigint and double on every engine (Spark's ntile and row_number are ints, and a
+        -- literal share is a decimal whose scale follows its digits)
+        cast(score_decile as {{ dbt.type_bigint() }}) as score_decile,
+        cast(stratum_position as {{ dbt.type_bigint() }}) as stratum_position,
         score,
-        {{ share }} as treatment_share
+        cast({{ share }} as {{ type_double() }}) as treatment_share
     from assigned
 )
 
