@@ -101,7 +101,10 @@ def _as_of(text: str) -> str:
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text).isoformat()
-        return dt.datetime.fromisoformat(text).replace(tzinfo=None).isoformat(" ")
+        moment = dt.datetime.fromisoformat(text)
+        if moment.tzinfo is not None:  # event times are naive UTC
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        return moment.isoformat(" ")
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date like 2026-06-01: {text!r}") from None
 

@@ -114,6 +114,16 @@ def test_bad_option_values_are_refused_before_anything_runs(
     assert f"argument {option}: {message}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("value", "as_of"), [
+    ("2026-06-01", "2026-06-01"),
+    ("2026-06-01T12:30", "2026-06-01 12:30:00"),
+    ("2026-06-01 12:30:00+02:00", "2026-06-01 10:30:00"),  # event times are naive UTC
+])
+def test_as_of_reaches_dbt_as_a_utc_date_or_timestamp(value: str, as_of: str) -> None:
+    args = cli.build_parser().parse_args(["--mode", "score-rules", "--as-of", value])
+    assert cli._dbt_vars(args) == ["--vars", f'{{"as_of": "{as_of}"}}']
+
+
 def test_rank_refuses_a_count_below_one(use_built_warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--mode", "rank", "--n", "-5"]) == 1
     assert "--n must be at least 1" in capsys.readouterr().err
