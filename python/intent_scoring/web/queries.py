@@ -312,8 +312,15 @@ def _weights_file() -> list[Row]:
 
 
 def _normalize_weights(rows: list[Row]) -> list[Row]:
-    def number(value: Any) -> float | None:
-        return None if value in (None, "") else float(value)
+    def number(value: Any) -> float | str | None:
+        # a cell the build rejected (a failed build has already loaded the seed into raw.weights)
+        # is shown as written, not turned into a server error
+        if value in (None, ""):
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return str(value)
 
     return [
         {"weight_set": r["weight_set"], "feature": r["feature"], "weight": number(r["weight"]),
@@ -329,7 +336,12 @@ def _as_keys(rows: list[Row]) -> list[tuple[str, ...]]:
 def weights(con: duckdb.DuckDBPyConnection) -> Row:
     """The weight sets (as loaded by the last build), the set in effect and the comparison of two sets."""
     from_file = _normalize_weights(_weights_file())
-    if has_table(con, "weights", "raw"):
+    # the weights the scores were computed with: a build that rejects the seed has already
+    # loaded it into raw.weights, but leaves the last validated table (and the scores) as they were
+    if has_table(con, "int_weights_validated", "intermediate"):
+        loaded = _normalize_weights(_rows(con, "select * from intermediate.int_weights_validated"))
+        source = "intermediate.int_weights_validated (seeds/weights.csv as validated by the last good dbt build)"
+    elif has_table(con, "weights", "raw"):
         loaded = _normalize_weights(_rows(con, "select * from raw.weights"))
         source = "raw.weights (seeds/weights.csv as loaded by the last dbt build)"
     else:

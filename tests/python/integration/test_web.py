@@ -309,6 +309,29 @@ def test_a_writer_holding_the_file_gives_503_then_the_app_recovers(warehouse_cop
     assert client.get("/api/users").status_code == 200
 
 
+def test_weights_pages_show_the_weights_in_use_after_a_rejected_seed(
+    warehouse_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A build that rejects seeds/weights.csv has already loaded it into raw.weights; the pages show the
+    validated weights the scores still use, and say the seed file differs (it was a server error)."""
+    from intent_scoring.web import queries
+
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("update raw.weights set cap = 'two' where feature = 'demo_request_clicks'")
+        used = con.execute("select weight_set, cap from intermediate.int_weights_validated "
+                           "where feature = 'demo_request_clicks' order by 1").fetchall()
+    seed = tmp_path / "weights.csv"
+    seed.write_text(queries.WEIGHTS_CSV.read_text().replace("demo_request_clicks,12,linear_cap,2,",
+                                                            "demo_request_clicks,12,linear_cap,two,"))
+    monkeypatch.setattr(queries, "WEIGHTS_CSV", seed)
+    client = create_app(warehouse_copy).test_client()
+    body = client.get("/api/weights").get_json()
+    assert sorted((row["weight_set"], row["cap"]) for row in body["weights"]
+                  if row["feature"] == "demo_request_clicks") == used
+    assert "int_weights_validated" in body["source"] and body["seed_changed_since_build"] is True
+    assert client.get("/weights").status_code == 200
+
+
 def test_missing_warehouse_is_503_and_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "missing.duckdb"
     client = create_app(missing).test_client()
