@@ -48,6 +48,14 @@ def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, path: Path, opt
         tmp.unlink(missing_ok=True)
 
 
+def _shown(path: Path) -> Path:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def rank(n: int, out_path: Path | None = None) -> str:
     """The top n users as text; also writes them to data/top_users.csv for CRM import."""
     out_path = out_path or DATA_DIR / "top_users.csv"
@@ -73,7 +81,7 @@ def rank(n: int, out_path: Path | None = None) -> str:
             CSV_OPTIONS,
         )
     lines = [
-        f"Top {len(top)} users (written to {out_path})",
+        f"Top {len(top)} users (written to {_shown(out_path)})",
         f"{'rank':>4}  {'user_id':<12} {'score':>5}  {'label':<6} explanation",
     ]
     for score_rank, user_id, score, label, explanation in top:
