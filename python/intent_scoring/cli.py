@@ -241,7 +241,7 @@ def mode_export(args: argparse.Namespace) -> None:
     from intent_scoring import reports
 
     for path, rows in reports.export(args.format):
-        _say(f"wrote {reports._shown(path)} ({rows} rows)")
+        _say(f"wrote {reports.shown_path(path)} ({rows} rows)")
 
 
 def mode_assign(args: argparse.Namespace) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from intent_scoring.staged_files import StagedFiles
+
 LABEL = "converted_next"
 TRAINED = "trained"
 NOT_TRAINED = "not trained"
@@ -257,39 +259,14 @@ MODEL_FILE = "intent_model.json"
 METRICS_FILE = "intent_model_metrics.json"
 
 
-@dataclass
-class StagedArtifacts:
-    """The model and its metrics written under temporary names, not yet visible to readers.
+class StagedArtifacts(StagedFiles):
+    """The model and its metrics written under temporary names, not yet visible to readers
+    (publish() renames them into place, discard() leaves the saved pair as it was), and where
+    the model will be once published (None: not trained)."""
 
-    publish() renames them into place; discard() deletes them and leaves the saved pair as it was.
-    """
-
-    model_path: Path | None  # where the model will be once published (None: not trained)
-    renames: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, final), metadata last
-
-    def publish(self) -> None:
-        # The model goes first and its metadata last: the metadata is what readers open first,
-        # and it carries the model's checksum, so even a crash between the two renames can
-        # never pass a new model off as the old one (load_artifacts refuses the pair).
-        try:
-            for tmp, final in self.renames:
-                tmp.replace(final)
-        finally:
-            self.discard()
-
-    def discard(self) -> None:
-        for tmp, _ in self.renames:
-            tmp.unlink(missing_ok=True)
-
-
-def _write_temporary(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(data)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
+    def __init__(self) -> None:
+        super().__init__()
+        self.model_path: Path | None = None
 
 
 def stage_artifacts(result: TrainResult, folder: Path) -> StagedArtifacts:
@@ -304,16 +281,18 @@ def stage_artifacts(result: TrainResult, folder: Path) -> StagedArtifacts:
         "train_positives": result.train_positives, "validation_rows": result.validation_rows,
         "validation_positives": result.validation_positives, "validation_metrics": result.metrics,
     }
-    staged = StagedArtifacts(model_path=None)
+    staged = StagedArtifacts()
     try:
+        # The model is staged first and its metadata last, so publish() renames them in that order:
+        # the metadata is what readers open first, and it carries the model's checksum, so even a
+        # crash between the two renames can never pass a new model off as the old one
+        # (load_artifacts refuses the pair).
         if result.status == TRAINED:
             model = bytes(result.booster.save_raw(raw_format="json"))
             staged.model_path = folder / MODEL_FILE
-            staged.renames.append((_write_temporary(staged.model_path, model), staged.model_path))
+            staged.temporary(staged.model_path).write_bytes(model)
             payload["model_sha256"] = hashlib.sha256(model).hexdigest()
-        metrics_path = folder / METRICS_FILE
-        metrics = json.dumps(payload, indent=2, default=float).encode()
-        staged.renames.append((_write_temporary(metrics_path, metrics), metrics_path))
+        staged.temporary(folder / METRICS_FILE).write_bytes(json.dumps(payload, indent=2, default=float).encode())
     except BaseException:
         staged.discard()
         raise

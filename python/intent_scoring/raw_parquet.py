@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from intent_scoring.generator import GeneratorConfig, generate_events, generate_users
 from intent_scoring.raw_schema import EVENTS_SCHEMA, USERS_SCHEMA
+from intent_scoring.staged_files import StagedFiles
 from intent_scoring.warehouse import DATA_DIR, PROJECT_ROOT
 
 
@@ -40,17 +41,12 @@ def write_generated_parquet(config: GeneratorConfig, folder: Path | None = None)
     folder = folder or raw_parquet_dir()
     folder.mkdir(parents=True, exist_ok=True)
     users = generate_users(config)
-    targets = {"users": folder / "users.parquet", "events": folder / "events.parquet"}
-    temporary = {name: path.with_name(path.name + ".tmp") for name, path in targets.items()}
     written: dict[str, int] = {}
-    try:
-        written["users"] = _write(temporary["users"], USERS_SCHEMA, [users])
-        written["events"] = _write(temporary["events"], EVENTS_SCHEMA, generate_events(config, users))
-        for name, path in targets.items():  # only now that both files are complete
-            temporary[name].replace(path)
-    finally:
-        for tmp in temporary.values():
-            tmp.unlink(missing_ok=True)
+    with StagedFiles() as staged:  # renamed into place only once both are complete
+        written["users"] = _write(staged.temporary(folder / "users.parquet"), USERS_SCHEMA, [users])
+        written["events"] = _write(
+            staged.temporary(folder / "events.parquet"), EVENTS_SCHEMA, generate_events(config, users)
+        )
     return written
 
 

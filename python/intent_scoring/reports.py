@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from intent_scoring.staged_files import StagedFiles
 from intent_scoring.warehouse import DATA_DIR, WarehouseError, connect
 
 BUILD_HINT = "run `python main.py --mode pipeline` (or `dbt build`) first"
@@ -40,15 +41,11 @@ def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, path: Path, opt
     A failure midway (bad row, full disk, crash) leaves the previous file untouched and
     no half-written file behind, never a truncated CSV that a CRM import would pick up.
     """
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        con.execute(f"copy ({query}) to '{tmp}' {options}")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with StagedFiles() as staged:
+        con.execute(f"copy ({query}) to '{staged.temporary(path)}' {options}")
 
 
-def _shown(path: Path) -> Path:
+def shown_path(path: Path) -> Path:
     """A path as the user would type it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
@@ -81,7 +78,7 @@ def rank(n: int, out_path: Path | None = None) -> str:
             CSV_OPTIONS,
         )
     lines = [
-        f"Top {len(top)} users (written to {_shown(out_path)})",
+        f"Top {len(top)} users (written to {shown_path(out_path)})",
         f"{'rank':>4}  {'user_id':<12} {'score':>5}  {'label':<6} explanation",
     ]
     for score_rank, user_id, score, label, explanation in top:

@@ -334,7 +334,8 @@ def _as_keys(rows: list[Row]) -> list[tuple[str, ...]]:
 
 
 def weights(con: duckdb.DuckDBPyConnection) -> Row:
-    """The weight sets (as loaded by the last build), the set in effect and the comparison of two sets."""
+    """The weight sets the scores use (as validated by the last good build), the set in effect, whether
+    seeds/weights.csv changed since, and the comparison of two sets."""
     from_file = _normalize_weights(_weights_file())
     # the weights the scores were computed with: a build that rejects the seed has already
     # loaded it into raw.weights, but leaves the last validated table (and the scores) as they were
