@@ -53,10 +53,12 @@
         {%- do problems.append(offset ~ " is missing (needed by " ~ (
             "today's features" if offset == 0 else "ml_train_offset_days / ml_validation_offset_days") ~ ")") -%}
     {%- endfor -%}
-    {%- if problems or offsets | unique | list | length != offsets | length -%}
+    {%- if offsets | unique | list | length != offsets | length -%}
+        {%- do problems.append('offsets must not repeat') -%}
+    {%- endif -%}
+    {%- if problems -%}
         {{ exceptions.raise_compiler_error(
-            "var('feature_cutoff_offsets_days') = " ~ offsets ~ ": " ~ (problems + ['offsets must not repeat']
-            if offsets | unique | list | length != offsets | length else problems) | join('; ')
+            "var('feature_cutoff_offsets_days') = " ~ offsets ~ ": " ~ problems | join('; ')
         ) }}
     {%- endif -%}
     {{ return(offsets) }}

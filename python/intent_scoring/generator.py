@@ -809,7 +809,9 @@ def _upserted_users(con: duckdb.DuckDBPyConnection, users: pa.Table) -> pa.Table
     ).fetchone()
     if not found or not found[0]:
         return users
-    con.register("_intent_new_users", users.append_column("_ord", pa.array(np.arange(users.num_rows))))
+    con.register("_intent_new_users", users.select(["user_id", "created_at"]).append_column(
+        "_ord", pa.array(np.arange(users.num_rows))
+    ))
     try:
         kept = con.execute(
             f"select * from {RAW_SCHEMA}.users "

@@ -16,7 +16,7 @@ raw_events as {{ inlined_cte() }} (
     select * from {{ source('web', 'events') }}
 ),
 
--- the known user ids only, to flag events of unknown users
+-- the users source, read for its ids only (known_users below)
 raw_users as (
     select * from {{ source('web', 'users') }}
 ),

@@ -146,6 +146,7 @@ def test_a_rescore_keeps_the_last_assignment(warehouse_copy: Path) -> None:
     ("{experiment_treatment_share: 1.5}", "var('experiment_treatment_share') must be"),
     ("{feature_cutoff_offsets_days: [0, 30]}", "60 is missing (needed by ml_train_offset_days"),
     ("{feature_cutoff_offsets_days: [0, 30, 60, 30.5]}", "'30.5' is not a whole number of days"),
+    ("{feature_cutoff_offsets_days: [0, 30, 60, 30]}", "offsets must not repeat"),
 ])
 def test_a_bad_var_fails_its_model_and_keeps_the_last_build(
     warehouse_copy: Path, variables: str, message: str
