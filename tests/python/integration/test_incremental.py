@@ -164,6 +164,58 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
     assert _sessionized_test_failures(path) == {"unique_incremental", "relationships_incremental"}
 
 
+def _failing_tests(names: tuple[str, ...], *extra: str) -> set[str]:
+    """Which of the named tests (e.g. "accepted_values_base_web__events") fail, running every test of
+    base_web__events and sessions."""
+    try:
+        run_dbt(["test", "--select", "base_web__events", "sessions", "--indirect-selection", "eager",
+                 "--exclude-resource-type", "unit_test", *extra], quiet=True)
+    except DbtRunError as error:
+        return {name for name in names if name in str(error)}
+    return set()
+
+
+def test_latest_run_where_checks_the_rows_the_latest_run_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row-level tests configured with `where: __written_by_latest_run__` (macros/get_where_subquery.sql)
+    look at the rows the latest run wrote; var('test_every_row') makes them look at every row."""
+    path = tmp_path / "where.duckdb"
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=20, end_date=END))
+    select = ["--select", "+sessions", "stg_web__users", "events_rejected", "--exclude-resource-type", "unit_test"]
+    run_dbt(["build", *select], quiet=True)
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=1, end_date=END + dt.timedelta(days=1)),
+                        append=True)
+    run_dbt(["build", *select], quiet=True)
+    names = ("accepted_values_base_web__events", "relationships_sessions")
+    assert _failing_tests(names) == set()
+
+    with duckdb.connect(str(path)) as con:
+        for table in ("staging.base_web__events", "marts.sessions"):
+            latest, first = con.execute(f"select max(processed_at), min(processed_at) from {table}").fetchone()
+            assert latest > first, f"the incremental run rewrote all of {table}"
+        # a bad value on a row an earlier run wrote, in each table
+        con.execute("update staging.base_web__events set rejection_reason = 'bogus' where raw_row_key = "
+                    "(select min(raw_row_key) from staging.base_web__events where processed_at = "
+                    "(select min(processed_at) from staging.base_web__events))")
+        con.execute("update marts.sessions set user_id = 'no-such-user' where session_key = "
+                    "(select min(session_key) from marts.sessions where processed_at = "
+                    "(select min(processed_at) from marts.sessions))")
+    assert _failing_tests(names) == set(), "rows an earlier run wrote are not looked at"
+    assert _failing_tests(names, "--vars", "{test_every_row: true}") == set(names)
+
+    with duckdb.connect(str(path)) as con:
+        # now rows the latest run wrote
+        con.execute("update staging.base_web__events set processed_at = "
+                    "(select max(processed_at) from staging.base_web__events) where rejection_reason = 'bogus'")
+        con.execute("update marts.sessions set processed_at = (select max(processed_at) from marts.sessions) "
+                    "where user_id = 'no-such-user'")
+    assert _failing_tests(names) == set(names)
+
+
 def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """var('rollup_pass_rows') below the event count splits the sessionization (full builds) and the
     sessions roll-up into passes over slices of users; both come out the same, on a full build and
