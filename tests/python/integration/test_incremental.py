@@ -117,15 +117,31 @@ def test_replacing_raw_events_drops_the_incremental_state(tmp_path: Path, monkey
     assert stale == [(0,)]
 
 
-def _sessionized_test_failures(path: Path, *extra: str) -> set[str]:
-    """Names of int_events_sessionized's failing key tests (unique and relationships, incremental forms)."""
+def _built_with_one_day_appended(path: Path, build: list[str]) -> None:
+    """20 days of 100 users built with `build`, then the next day appended and built again incrementally."""
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=20, end_date=END))
+    run_dbt(build, quiet=True)
+    with connect(path=path) as con:
+        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=1, end_date=END + dt.timedelta(days=1)),
+                        append=True)
+    run_dbt(build, quiet=True)
+
+
+def _failing_tests(select: list[str], names: tuple[str, ...], *extra: str) -> set[str]:
+    """Which of `names` (test name prefixes, e.g. "accepted_values_base_web__events") fail in
+    `dbt test` of the selection."""
     try:
-        run_dbt(["test", "--select", "test_name:unique_incremental", "test_name:relationships_incremental", *extra],
-                quiet=True)
+        run_dbt(["test", *select, *extra], quiet=True)
     except DbtRunError as error:
-        return {name for name in ("unique_incremental", "relationships_incremental")
-                if f"{name}_int_events_sessionized" in str(error)}
+        return {name for name in names if name in str(error)}
     return set()
+
+
+# int_events_sessionized's key tests (incremental forms)
+KEY_TESTS = ["--select", "test_name:unique_incremental", "test_name:relationships_incremental"]
+SESSIONIZED_UNIQUE = "unique_incremental_int_events_sessionized"
+SESSIONIZED_RELATIONSHIPS = "relationships_incremental_int_events_sessionized"
 
 
 def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
@@ -133,14 +149,9 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
 ) -> None:
     path = tmp_path / "keys.duckdb"
     monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
-    with connect(path=path) as con:
-        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=20, end_date=END))
-    run_dbt(["build", "--select", "+sessions", "--indirect-selection", "cautious"], quiet=True)
-    with connect(path=path) as con:
-        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=1, end_date=END + dt.timedelta(days=1)),
-                        append=True)
-    run_dbt(["build", "--select", "+sessions", "--indirect-selection", "cautious"], quiet=True)
-    assert _sessionized_test_failures(path) == set()
+    _built_with_one_day_appended(path, ["build", "--select", "+sessions", "--indirect-selection", "cautious"])
+    names = (SESSIONIZED_UNIQUE, SESSIONIZED_RELATIONSHIPS)
+    assert _failing_tests(KEY_TESTS, names) == set()
 
     table = "intermediate.int_events_sessionized"
     with duckdb.connect(str(path)) as con:
@@ -149,8 +160,8 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
         # an old row copied twice, both copies as old as the original: the latest run wrote neither
         old_id = con.execute(f"select min(event_id) from {table} where processed_at = ?", [first]).fetchone()[0]
         con.execute(f"insert into {table} select * from {table} where event_id = ?", [old_id])
-    assert _sessionized_test_failures(path) == set(), "rows the latest run did not write are not looked up"
-    assert _sessionized_test_failures(path, "--vars", "{test_every_row: true}") == {"unique_incremental"}
+    assert _failing_tests(KEY_TESTS, names) == set(), "rows the latest run did not write are not looked up"
+    assert _failing_tests(KEY_TESTS, names, "--vars", "{test_every_row: true}") == {SESSIONIZED_UNIQUE}
 
     with duckdb.connect(str(path)) as con:
         # one copy now counts as written by the latest run, repeating the old row's event id
@@ -161,18 +172,7 @@ def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
             f"insert into {table} select * replace ('no-such-session' as session_key, 'x-' || event_id as event_id, "
             f"?::timestamp as processed_at) from {table} where event_id = ? and processed_at = ?",
             [latest, old_id, first])
-    assert _sessionized_test_failures(path) == {"unique_incremental", "relationships_incremental"}
-
-
-def _failing_tests(names: tuple[str, ...], *extra: str) -> set[str]:
-    """Which of the named tests (e.g. "accepted_values_base_web__events") fail, running every test of
-    base_web__events and sessions."""
-    try:
-        run_dbt(["test", "--select", "base_web__events", "sessions", "--indirect-selection", "eager",
-                 "--exclude-resource-type", "unit_test", *extra], quiet=True)
-    except DbtRunError as error:
-        return {name for name in names if name in str(error)}
-    return set()
+    assert _failing_tests(KEY_TESTS, names) == {SESSIONIZED_UNIQUE, SESSIONIZED_RELATIONSHIPS}
 
 
 def test_latest_run_where_checks_the_rows_the_latest_run_wrote(
@@ -182,16 +182,13 @@ def test_latest_run_where_checks_the_rows_the_latest_run_wrote(
     look at the rows the latest run wrote; var('test_every_row') makes them look at every row."""
     path = tmp_path / "where.duckdb"
     monkeypatch.setenv("INTENT_WAREHOUSE", str(path))
-    with connect(path=path) as con:
-        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=20, end_date=END))
-    select = ["--select", "+sessions", "stg_web__users", "events_rejected", "--exclude-resource-type", "unit_test"]
-    run_dbt(["build", *select], quiet=True)
-    with connect(path=path) as con:
-        write_generated(con, GeneratorConfig(n_users=100, seed=5, days=1, end_date=END + dt.timedelta(days=1)),
-                        append=True)
-    run_dbt(["build", *select], quiet=True)
+    _built_with_one_day_appended(path, ["build", "--select", "+sessions", "stg_web__users", "events_rejected",
+                                        "--exclude-resource-type", "unit_test"])
+    # every test of the two tables
+    select = ["--select", "base_web__events", "sessions", "--indirect-selection", "eager",
+              "--exclude-resource-type", "unit_test"]
     names = ("accepted_values_base_web__events", "relationships_sessions")
-    assert _failing_tests(names) == set()
+    assert _failing_tests(select, names) == set()
 
     with duckdb.connect(str(path)) as con:
         for table in ("staging.base_web__events", "marts.sessions"):
@@ -204,8 +201,8 @@ def test_latest_run_where_checks_the_rows_the_latest_run_wrote(
         con.execute("update marts.sessions set user_id = 'no-such-user' where session_key = "
                     "(select min(session_key) from marts.sessions where processed_at = "
                     "(select min(processed_at) from marts.sessions))")
-    assert _failing_tests(names) == set(), "rows an earlier run wrote are not looked at"
-    assert _failing_tests(names, "--vars", "{test_every_row: true}") == set(names)
+    assert _failing_tests(select, names) == set(), "rows an earlier run wrote are not looked at"
+    assert _failing_tests(select, names, "--vars", "{test_every_row: true}") == set(names)
 
     with duckdb.connect(str(path)) as con:
         # now rows the latest run wrote
@@ -213,7 +210,7 @@ def test_latest_run_where_checks_the_rows_the_latest_run_wrote(
                     "(select max(processed_at) from staging.base_web__events) where rejection_reason = 'bogus'")
         con.execute("update marts.sessions set processed_at = (select max(processed_at) from marts.sessions) "
                     "where user_id = 'no-such-user'")
-    assert _failing_tests(names) == set(names)
+    assert _failing_tests(select, names) == set(names)
 
 
 def test_sessions_rolled_up_in_passes_equal_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
