@@ -35,14 +35,15 @@ def _require(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
 CSV_OPTIONS = "(header, delimiter ',')"
 
 
-def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) -> None:
-    """COPY `query` to `path` via a temporary file renamed when complete.
+def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str) -> int:
+    """COPY `query` to `path` via a temporary file renamed when complete; returns the rows written.
 
     A failure midway (bad row, full disk, crash) leaves the previous file untouched and
     no half-written file behind, never a truncated CSV that a CRM import would pick up.
     """
     with StagedFiles() as staged:
-        con.execute(f"copy ({query}) to '{staged.temporary(path)}' {options}")
+        # DuckDB's COPY ... TO answers with the number of rows it wrote
+        return con.execute(f"copy ({query}) to '{staged.temporary(path)}' {options}").fetchone()[0]
 
 
 def shown_path(path: Path) -> Path:
@@ -266,9 +267,7 @@ def export(file_format: str = "csv") -> Iterator[tuple[Path, int]]:
         for name, query in targets.items():
             path = folder / f"{name}.{file_format}"
             options = "(format parquet)" if file_format == "parquet" else CSV_OPTIONS
-            _copy_atomically(con, query, path, options)  # never leave a half-written export behind
-            rows = con.execute(f"select count(*) from ({query})").fetchone()[0]
-            yield path, rows
+            yield path, _copy_atomically(con, query, path, options)  # never a half-written export
 
 
 def assignment_summary() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from intent_scoring import cli, reports
@@ -72,6 +73,8 @@ def test_export_writes_the_file_set(use_built_warehouse: Path, monkeypatch: pyte
     assert names == {"raw_events.csv", "user_features.csv", "user_scores.csv", "top_users.csv",
                      "user_model_scores.csv"}
     assert written[tmp_path / "top_users.csv"] == 20
+    for path, rows in written.items():  # the count reported is the rows in the file
+        assert rows == duckdb.sql(f"select count(*) from read_csv('{path}')").fetchone()[0], path.name
     parquet = dict(reports.export("parquet"))
     assert tmp_path / "marts" / "user_scores.parquet" in parquet
 
