@@ -20,6 +20,11 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{#- A condition keeping the rows of `relation` the latest run (re)wrote: every row after a full build. -#}
+{% macro written_by_latest_run(relation) -%}
+    processed_at = (select max(processed_at) from {{ relation }})
+{%- endmacro %}
+
 {#- The latest processed_at already in this model (a date long past when empty). -#}
 {% macro last_processed_at(column='processed_at') -%}
     (select coalesce(max({{ column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})

@@ -33,7 +33,7 @@ written as (
     select {{ column_name }} as unique_field
     from {{ model }}
     where
-        processed_at = (select max(processed_at) from {{ model }})
+        {{ written_by_latest_run(model) }}
         and {{ column_name }} is not null
 ),
 

@@ -138,10 +138,11 @@ def _failing_tests(select: list[str], names: tuple[str, ...], *extra: str) -> se
     return set()
 
 
-# int_events_sessionized's key tests (incremental forms)
-KEY_TESTS = ["--select", "test_name:unique_incremental", "test_name:relationships_incremental"]
+# the key tests of the models a `+sessions` build makes (among them int_events_sessionized's)
+KEY_TESTS = ["--select", "test_name:unique_incremental,+sessions", "test_name:relationships,+sessions",
+             "--indirect-selection", "cautious"]
 SESSIONIZED_UNIQUE = "unique_incremental_int_events_sessionized"
-SESSIONIZED_RELATIONSHIPS = "relationships_incremental_int_events_sessionized"
+SESSIONIZED_RELATIONSHIPS = "relationships_int_events_sessionized"
 
 
 def test_incremental_key_tests_check_the_rows_the_latest_run_wrote(
