@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,13 +34,29 @@ def _progress(event) -> None:
         return
 
 
+# agate's words for a seed row with more fields than the header; its row number counts data rows from 0
+_SEED_ROW_TOO_LONG = re.compile(r"Row (\d+) has (\d+) values, but Table only has (\d+) columns")
+
+
+def _seed_problem(node, message: str) -> str:
+    """A seed's load error with the file line it is about, where agate gives only its own row index."""
+    match = _SEED_ROW_TOO_LONG.search(message)
+    if getattr(node, "resource_type", None) != "seed" or match is None:
+        return message
+    row, values, columns = (int(group) for group in match.groups())
+    return (
+        f"{node.original_file_path} line {row + 2} has {values} fields but the header names {columns} columns "
+        "(a stray comma? quote a value that contains one); nothing was loaded"
+    )
+
+
 def _summarize_failures(result) -> str:
     """One line naming every failed node and its first message line."""
     failures: list[str] = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status).lower()
         if status in {"error", "fail"}:
-            message = " ".join((node_result.message or status).split())
+            message = _seed_problem(node_result.node, " ".join((node_result.message or status).split()))
             failures.append(f"{node_result.node.name}: {message}")
     if failures:
         return "; ".join(failures)

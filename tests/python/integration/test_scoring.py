@@ -72,6 +72,9 @@ BAD_SEEDS = {
     "duplicate row": (lambda ls: [*ls, ls[1]], "line {n}", "duplicate (weight_set, feature); first defined on line 2"),
     "positive weights sum to zero": (lambda ls: [*ls, "broken,bounce_rate,-5,rate,,penalty,x"], "'broken'",
                                      "positive weights sum to 0"),
+    # agate refuses the file before any macro sees it; run_dbt names the line instead of agate's row index
+    "extra field": (lambda ls: [*ls[:2], ls[2] + ",extra", *ls[3:]], "line 3",
+                    "has 8 fields but the header names 7 columns"),
     "missing cap": (lambda ls: [*ls[:3], _replace_field(ls[3], 4, ""), *ls[4:]], "line 4",
                     "transform 'linear_cap' needs a cap"),
 }
