@@ -49,6 +49,18 @@ class TrainResult:
     validation_rows: int = 0
     validation_positives: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
+    # mean |SHAP| per feature over a scored frame, by frame_fingerprint: ml_feature_importance
+    # reuses what ml_model_scores computed instead of explaining every user again
+    mean_abs_shap: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """A digest of a frame's rows and columns that does not depend on the row order
+    (DuckDB returns a table's rows in no fixed order)."""
+    rows = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+    digest = hashlib.sha256(rows.tobytes())
+    digest.update(json.dumps([str(column) for column in frame.columns]).encode())
+    return digest.hexdigest()
 
 
 def _matrix(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -138,21 +150,52 @@ def shap_values(result: TrainResult, frame: pd.DataFrame) -> tuple[np.ndarray, f
     return np.asarray(values, dtype="float64"), float(np.ravel(explainer.expected_value)[0])
 
 
-def _reason(feature: str, value: float, contribution: float) -> str:
-    shown = "missing" if value is None or np.isnan(value) else f"{value:.3g}"
-    return f"{feature.replace('_', ' ')} = {shown} ({contribution:+.2f})"
-
-
 def explain(frame: pd.DataFrame, values: np.ndarray, features: list[str], top: int = 3) -> tuple[list[str], list[str]]:
-    """Top positive SHAP reasons in words, and every feature's SHAP value as JSON, per row."""
+    """Top positive SHAP reasons in words, and every feature's SHAP value as JSON, per row.
+
+    A reason reads "<feature in words> = <value, 3 significant digits, or missing> (<+SHAP, 2 places>)".
+    """
     raw = _matrix(frame, features)
-    explanations, contributions = [], []
-    for row_values, row_shap in zip(raw, values, strict=True):
-        order = np.argsort(-row_shap, kind="stable")
-        reasons = [_reason(features[i], row_values[i], row_shap[i]) for i in order[:top] if row_shap[i] > 0]
+    names = [feature.replace("_", " ") for feature in features]
+    # each row's `top` largest SHAP values (ties: the earlier feature), found for all rows at once
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    top_values = np.take_along_axis(values, order, axis=1).tolist()
+    top_raw = np.take_along_axis(raw, order, axis=1).tolist()
+    explanations = []
+    for indexes, row_shap, row_raw in zip(order.tolist(), top_values, top_raw, strict=True):
+        reasons = [
+            f"{names[i]} = {'missing' if value != value else format(value, '.3g')} ({contribution:+.2f})"
+            for i, contribution, value in zip(indexes, row_shap, row_raw, strict=True)
+            if contribution > 0
+        ]
         explanations.append(", ".join(reasons) if reasons else "no feature raises this user's odds")
-        contributions.append(json.dumps({f: round(float(v), 6) for f, v in zip(features, row_shap, strict=True)}))
-    return explanations, contributions
+    return explanations, contributions_json(values, features)
+
+
+def contributions_json(values: np.ndarray, features: list[str]) -> list[str]:
+    """Each row's SHAP values as a JSON object {"feature": value rounded to 6 places}, in feature order.
+
+    Written by an in-memory DuckDB's format(), whose shortest round-trip numbers are Python's repr:
+    the text is json.dumps' of round(value, 6) (same for all 431K users of a 10M-event run), in 1.7 s
+    instead of 12 s. Only a value exactly halfway at the 6th place differs: DuckDB rounds it away
+    from zero (5e-07 -> 1e-06), Python by its binary value (-> 0.0).
+    """
+    import duckdb
+
+    if len(values) == 0:
+        return []
+    shap_frame = pd.DataFrame({f"v{i}": values[:, i] for i in range(len(features))})
+    # {"feature": {}, ...} as a format string: braces doubled, quotes escaped for the SQL literal
+    template = ", ".join(json.dumps(feature).replace("{", "{{").replace("}", "}}") + ": {}" for feature in features)
+    template = ("{{" + template + "}}").replace("'", "''")
+    arguments = ", ".join(f"round(v{i}, 6)" for i in range(len(features)))
+    with duckdb.connect() as con:
+        con.register("shap_frame", shap_frame)
+        # DuckDB's default, stated because the texts are matched to the users by position
+        con.execute("set preserve_insertion_order = true")
+        texts = con.execute(f"select format('{template}', {arguments}) as contributions from shap_frame")
+        # through Arrow: fetching the texts as NumPy objects took 3.2 s at 431K users, this 0.3 s
+        return texts.to_arrow_table().column("contributions").to_pylist()
 
 
 def label_for(probability: np.ndarray, high: float, medium: float) -> np.ndarray:
@@ -163,7 +206,9 @@ def label_for(probability: np.ndarray, high: float, medium: float) -> np.ndarray
 def score_users(
     result: TrainResult, scoring: pd.DataFrame, high: float = 0.3, medium: float = 0.1
 ) -> pd.DataFrame:
-    """One row per user: the model's probability, 0-100 score, rank, label and SHAP explanation."""
+    """One row per user: the model's probability, 0-100 score, rank, label and SHAP explanation.
+
+    Keeps the mean |SHAP| per feature on `result` for feature_importance of the same frame."""
     out = pd.DataFrame({"user_id": scoring["user_id"].astype(str).to_numpy()})
     out["status"] = result.status
     out["status_message"] = result.message
@@ -177,6 +222,7 @@ def score_users(
         return out
     margin = predict_margin(result, scoring)
     values, base = shap_values(result, scoring)
+    result.mean_abs_shap[frame_fingerprint(scoring)] = np.abs(values).mean(axis=0)
     probability = 1.0 / (1.0 + np.exp(-margin))
     out["probability"] = probability
     out["score"] = np.round(100.0 * probability, 1)
@@ -229,11 +275,13 @@ def feature_importance(result: TrainResult, scoring: pd.DataFrame) -> pd.DataFra
             "feature": result.features, "mean_abs_shap": np.nan, "gain": np.nan,
             "status": result.status, "status_message": result.message,
         })
-    values, _ = shap_values(result, scoring)
+    key = frame_fingerprint(scoring)
+    if key not in result.mean_abs_shap:
+        result.mean_abs_shap[key] = np.abs(shap_values(result, scoring)[0]).mean(axis=0)
     gain = result.booster.get_score(importance_type="gain")
     return pd.DataFrame({
         "feature": result.features,
-        "mean_abs_shap": np.abs(values).mean(axis=0),
+        "mean_abs_shap": result.mean_abs_shap[key],
         "gain": [float(gain.get(f, 0.0)) for f in result.features],
         "status": result.status,
         "status_message": result.message,

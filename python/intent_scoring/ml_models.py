@@ -31,9 +31,9 @@ def settings(ml_settings: str | None) -> dict:
 
 
 def _fingerprint(frame: pd.DataFrame, config: dict) -> str:
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
-    digest.update(json.dumps(config, sort_keys=True).encode())
-    return digest.hexdigest()
+    """The training rows and settings; the row order does not count, as each model reads the
+    table in whatever order DuckDB returns it (an order-bound key trained the model once per ML mart)."""
+    return hashlib.sha256((ml.frame_fingerprint(frame) + json.dumps(config, sort_keys=True)).encode()).hexdigest()
 
 
 def trained(training_set: pd.DataFrame, config: dict) -> ml.TrainResult:

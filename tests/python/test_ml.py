@@ -70,6 +70,48 @@ def test_explanations_name_the_top_positive_features() -> None:
     assert json.loads(contributions[0]) == {"pricing_views": 0.8, "bounce_rate": -0.3, "sessions": 0.1}
 
 
+def test_explanations_say_missing_for_a_missing_value_and_break_ties_by_feature_order() -> None:
+    frame = pd.DataFrame({"a": [np.nan, 1.0], "b": [2.0, 123456.0], "c": [3.0, 0.0]})
+    values = np.array([[0.5, 0.5, 0.5], [-0.1, 0.25, -0.0]])
+    explanations, _ = ml.explain(frame, values, ["a", "b", "c"])
+    assert explanations == [
+        "a = missing (+0.50), b = 2 (+0.50), c = 3 (+0.50)",
+        "b = 1.23e+05 (+0.25)",
+    ]
+
+
+def test_contributions_json_is_json_dumps_of_each_row_in_row_order() -> None:
+    features = ["x1", "x_two", "x3"]
+    rng = np.random.default_rng(3)
+    values = rng.normal(scale=0.05, size=(5000, 3))
+    # the values whose text is easy to get wrong: tiny (exponent), negative zero, zero, near the 6th place
+    values[:6] = [[1e-7, -1e-7, 0.0], [-0.0, 1.5e-5, -2.5e-5], [123.4567894, 1e16, 1e-4],
+                  [0.0000004, -0.0000006, 7.0], [3.3, -1.25, 0.1], [1e-3, 1e-5, -1e-4]]
+    expected = [json.dumps({f: round(float(v), 6) for f, v in zip(features, row, strict=True)}) for row in values]
+    assert ml.contributions_json(values, features) == expected
+    # a value exactly halfway at the 6th place rounds away from zero (Python's round goes by its binary value)
+    assert ml.contributions_json(np.array([[0.0000005, -0.0000005, 0.0]]), features) == [
+        '{"x1": 1e-06, "x_two": -1e-06, "x3": 0.0}'
+    ]
+    assert ml.contributions_json(np.empty((0, 3)), features) == []
+
+
+def test_feature_importance_reuses_the_shap_values_of_the_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = ml.train_model(_frame(3000, 1), _frame(1500, 2), ["x1", "x2"], seed=5, min_positives=5)
+    scoring = _frame(400, 3)
+    expected = np.abs(ml.shap_values(result, scoring)[0]).mean(axis=0)
+    calls = []
+    shap_values = ml.shap_values
+    monkeypatch.setattr(ml, "shap_values", lambda *args: calls.append(1) or shap_values(*args))
+    ml.score_users(result, scoring)
+    # the same users in another order (as another read of the table returns them): no second pass
+    importance = ml.feature_importance(result, scoring.sample(frac=1, random_state=0))
+    assert len(calls) == 1
+    np.testing.assert_allclose(importance["mean_abs_shap"], expected)
+    ml.feature_importance(result, scoring.iloc[:200])  # other users: explained again
+    assert len(calls) == 2
+
+
 def test_labels_by_probability_thresholds() -> None:
     labels = ml.label_for(np.array([0.05, 0.1, 0.29, 0.3]), high=0.3, medium=0.1)
     assert list(labels) == ["low", "medium", "medium", "high"]

@@ -89,3 +89,20 @@ def test_a_failed_transaction_leaves_the_saved_model_and_the_marts(models: Path)
         ml_standalone.train(con)
     assert _files(models) == before
     assert con.execute("select status from marts.ml_model_scores").fetchall() == [("stored",)]
+
+
+def test_the_ml_marts_train_once_whatever_order_they_read_the_training_set_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train, validation = _users(2000, 11).assign(split="train"), _users(1000, 12).assign(split="validation")
+    training_set = pd.concat([train, validation], ignore_index=True).assign(user_cutoff_key=lambda f: f["user_id"])
+    trainings = []
+    train_from_frames = ml.train_from_frames
+    monkeypatch.setattr(ml, "train_from_frames", lambda *a, **k: trainings.append(1) or train_from_frames(*a, **k))
+    first = ml_models.trained(training_set, CONFIG)
+    # each dbt Python model reads ml_training_set again, and DuckDB returns its rows in any order
+    assert ml_models.trained(training_set.sample(frac=1, random_state=1), CONFIG) is first
+    assert len(trainings) == 1
+    changed = training_set.assign(x2=training_set["x2"].where(training_set.index != 5, 9.0))
+    assert ml_models.trained(changed, CONFIG) is not first
+    assert len(trainings) == 2
