@@ -80,20 +80,40 @@ def test_explanations_say_missing_for_a_missing_value_and_break_ties_by_feature_
     ]
 
 
-def test_contributions_json_is_json_dumps_of_each_row_in_row_order() -> None:
-    features = ["x1", "x_two", "x3"]
+def _explained_in_python(raw: np.ndarray, values: np.ndarray, features: list[str]) -> tuple[list[str], list[str]]:
+    """What ml.explain writes, spelled out with f-strings and json.dumps, one row at a time."""
+    explanations, contributions = [], []
+    for row_raw, row_shap in zip(raw.tolist(), values.tolist(), strict=True):
+        order = sorted(range(len(features)), key=lambda i: -row_shap[i])[:3]
+        reasons = [
+            f"{features[i].replace('_', ' ')} = {'missing' if row_raw[i] != row_raw[i] else format(row_raw[i], '.3g')}"
+            f" ({row_shap[i]:+.2f})"
+            for i in order if row_shap[i] > 0
+        ]
+        explanations.append(", ".join(reasons) or "no feature raises this user's odds")
+        contributions.append(json.dumps({f: round(v, 6) for f, v in zip(features, row_shap, strict=True)}))
+    return explanations, contributions
+
+
+def test_explanations_and_contributions_are_the_python_texts_in_row_order() -> None:
+    features = ["x1", "x_two", "x3", "it's"]
     rng = np.random.default_rng(3)
-    values = rng.normal(scale=0.05, size=(5000, 3))
+    raw = rng.normal(size=(5000, 4)) * 10.0 ** rng.integers(-6, 7, size=(5000, 4))
+    raw[rng.random(raw.shape) < 0.05] = np.nan
+    values = rng.normal(scale=0.05, size=(5000, 4))
     # the values whose text is easy to get wrong: tiny (exponent), negative zero, zero, near the 6th place
-    values[:6] = [[1e-7, -1e-7, 0.0], [-0.0, 1.5e-5, -2.5e-5], [123.4567894, 1e16, 1e-4],
-                  [0.0000004, -0.0000006, 7.0], [3.3, -1.25, 0.1], [1e-3, 1e-5, -1e-4]]
-    expected = [json.dumps({f: round(float(v), 6) for f, v in zip(features, row, strict=True)}) for row in values]
-    assert ml.contributions_json(values, features) == expected
-    # a value exactly halfway at the 6th place rounds away from zero (Python's round goes by its binary value)
-    assert ml.contributions_json(np.array([[0.0000005, -0.0000005, 0.0]]), features) == [
-        '{"x1": 1e-06, "x_two": -1e-06, "x3": 0.0}'
-    ]
-    assert ml.contributions_json(np.empty((0, 3)), features) == []
+    values[:6] = [[1e-7, -1e-7, 0.0, 0.5], [-0.0, 1.5e-5, -2.5e-5, 0.5], [123.4567894, 1e16, 1e-4, -3.0],
+                  [0.0000004, -0.0000006, 7.0, 7.0], [3.3, -1.25, 0.1, 0.0], [-1e-3, -1e-5, -1e-4, -2.0]]
+    frame = pd.DataFrame(raw, columns=features)
+    assert ml.explain(frame, values, features) == _explained_in_python(raw, values, features)
+    assert ml.explain(frame.iloc[:0], values[:0], features) == ([], [])
+
+
+def test_a_shap_value_halfway_at_the_sixth_place_rounds_away_from_zero() -> None:
+    # (Python's round goes by the binary value, 4.99999...e-07, and writes 0.0)
+    values = np.array([[0.0000005, -0.0000005]])
+    _, contributions = ml.explain(pd.DataFrame(values, columns=["a", "b"]), values, ["a", "b"])
+    assert contributions == ['{"a": 1e-06, "b": -1e-06}']
 
 
 def test_feature_importance_reuses_the_shap_values_of_the_scores(monkeypatch: pytest.MonkeyPatch) -> None:
