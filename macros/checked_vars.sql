@@ -63,3 +63,59 @@
     {%- endif -%}
     {{ return(offsets) }}
 {%- endmacro %}
+
+{#- var('label_horizon_days') against the two labelled cutoffs; returns the horizon. A label window
+    must end by the validation cutoff for training rows (else training labels see the validation
+    period: the out-of-time check would flatter the model) and by as_of for validation rows (else
+    labels read events after as_of, which a back-dated as_of has). -#}
+{% macro checked_label_horizon() -%}
+    {%- set horizon = var('label_horizon_days') -%}
+    {%- set train = var('ml_train_offset_days') -%}
+    {%- set validation = var('ml_validation_offset_days') -%}
+    {%- set problems = [] -%}
+    {%- if not (horizon is number and horizon == horizon | int and horizon >= 1) -%}
+        {%- do problems.append("label_horizon_days must be a whole number of days >= 1, got '" ~ horizon ~ "'") -%}
+    {%- elif not (train is number and validation is number and train > validation) -%}
+        {%- do problems.append("ml_train_offset_days (" ~ train ~ ") must be greater than ml_validation_offset_days ("
+            ~ validation ~ ")") -%}
+    {%- else -%}
+        {%- if horizon > train - validation -%}
+            {%- do problems.append("label_horizon_days (" ~ horizon ~ ") is longer than the gap between the training and "
+                ~ "validation cutoffs (" ~ train ~ " - " ~ validation ~ " = " ~ (train - validation)
+                ~ " days): training labels would read the validation period") -%}
+        {%- endif -%}
+        {%- if horizon > validation -%}
+            {%- do problems.append("label_horizon_days (" ~ horizon ~ ") is longer than ml_validation_offset_days ("
+                ~ validation ~ "): validation labels would read events after as_of") -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error("ML label windows: " ~ problems | join('; ')) }}
+    {%- endif -%}
+    {{ return(horizon) }}
+{%- endmacro %}
+
+{#- vars compare_weight_set_a and compare_weight_set_b: weight sets that seeds/weights.csv defines
+    (a typo would otherwise join no rows and build the comparison marts empty, their tests passing).
+    Read from the validated weights by name when the model runs; nothing to check while compiling
+    against a warehouse without them. Returns [set_a, set_b]. -#}
+{% macro checked_compare_weight_sets() -%}
+    {%- set chosen = [var('compare_weight_set_a') | string, var('compare_weight_set_b') | string] -%}
+    {%- if execute -%}
+        {%- set relation = adapter.get_relation(
+            database=target.database, schema=generate_schema_name('intermediate', none),
+            identifier='int_weights_validated') -%}
+        {%- if relation is not none -%}
+            {%- set known = run_query(
+                'select distinct weight_set from ' ~ relation ~ ' order by 1').columns[0].values() | list -%}
+            {%- for name, value in [('compare_weight_set_a', chosen[0]), ('compare_weight_set_b', chosen[1])]
+                if value not in known -%}
+                {{ exceptions.raise_compiler_error(
+                    "var('" ~ name ~ "') is '" ~ value ~ "', which seeds/weights.csv does not define (sets: "
+                    ~ known | join(', ') ~ ')'
+                ) }}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(chosen) }}
+{%- endmacro %}

@@ -1,6 +1,6 @@
 -- one row per user: rank and label under two weight sets (vars compare_weight_set_a / _b), to preview a retune
-{%- set set_a = var('compare_weight_set_a') %}
-{%- set set_b = var('compare_weight_set_b') %}
+{#- both must be sets of seeds/weights.csv: checked first (macros/checked_vars.sql) #}
+{%- set set_a, set_b = checked_compare_weight_sets() %}
 with
 
 scores as (

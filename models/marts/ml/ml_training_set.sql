@@ -1,6 +1,7 @@
 -- one row per (user, labelled cutoff): features as of the cutoff and a label taken only from after it
 {%- set label_types = var('label_event_types') %}
-{%- set horizon = var('label_horizon_days') %}
+{#- checked against the labelled cutoffs (macros/checked_vars.sql) #}
+{%- set horizon = checked_label_horizon() %}
 with
 
 features as (

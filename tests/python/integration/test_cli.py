@@ -150,11 +150,19 @@ def test_a_rescore_keeps_the_last_assignment(warehouse_copy: Path) -> None:
     ("{feature_cutoff_offsets_days: [0, 30]}", "60 is missing (needed by ml_train_offset_days"),
     ("{feature_cutoff_offsets_days: [0, 30, 60, 30.5]}", "'30.5' is not a whole number of days"),
     ("{feature_cutoff_offsets_days: [0, 30, 60, 30]}", "offsets must not repeat"),
+    # label windows that would read past the validation cutoff, or past as_of
+    ("{label_horizon_days: 45}", "training labels would read the validation period"),
+    ("{label_horizon_days: 45, ml_train_offset_days: 90, feature_cutoff_offsets_days: [0, 30, 90]}",
+     "validation labels would read events after as_of"),
+    ("{label_horizon_days: 0}", "label_horizon_days must be a whole number of days >= 1"),
+    ("{ml_train_offset_days: 30, ml_validation_offset_days: 60}", "must be greater than ml_validation_offset_days"),
+    ('{compare_weight_set_b: "agressive"}', "var('compare_weight_set_b') is 'agressive', which seeds/weights.csv"),
 ])
 def test_a_bad_var_fails_its_model_and_keeps_the_last_build(
     warehouse_copy: Path, variables: str, message: str
 ) -> None:
-    tables = {"int_feature_cutoffs": "intermediate", "experiment_assignments": "marts"}
+    tables = {"int_feature_cutoffs": "intermediate", "experiment_assignments": "marts",
+              "ml_training_set": "marts", "weight_set_comparison": "marts"}
     before = {name: query(warehouse_copy, f"select * from {schema}.{name} order by all")
               for name, schema in tables.items()}
     with pytest.raises(DbtRunError) as failure:
