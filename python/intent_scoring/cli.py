@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--append", action="store_true", help="generate/load-csv: add to the raw tables")
     parser.add_argument("--path", type=Path, help="load-csv: the CSV file; generate --format parquet: the folder")
     parser.add_argument("--n", type=int, default=20, help="rank/pipeline: how many users to show")
-    parser.add_argument("--user-id", help="explain: the user to explain")
-    parser.add_argument("--weight-set", default=None, help="score-rules/pipeline: weight set from seeds/weights.csv")
+    parser.add_argument("--user-id", type=_not_empty, help="explain: the user to explain")
+    parser.add_argument("--weight-set", type=_not_empty, default=None,
+                        help="score-rules/pipeline: weight set from seeds/weights.csv")
     parser.add_argument(
         "--as-of", type=_as_of, default=None,
         help="featurize/score-rules: point-in-time date, YYYY-MM-DD (default: latest event)",
@@ -107,6 +108,13 @@ def _as_of(text: str) -> str:
         return moment.isoformat(" ")
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date like 2026-06-01: {text!r}") from None
+
+
+def _not_empty(text: str) -> str:
+    """An id or name option: an empty value would otherwise read as not given (and fall back silently)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def _experiment_name(text: str) -> str:
@@ -160,7 +168,11 @@ def _next_window_end(days: int) -> dt.date:
         raise UserError("--append needs existing raw events: run `--mode generate` without --append first") from error
     if latest is None:
         raise UserError("--append needs existing raw events: run `--mode generate` without --append first")
-    return latest.date() + dt.timedelta(days=days)
+    try:
+        return latest.date() + dt.timedelta(days=days)
+    except OverflowError:
+        raise UserError(f"--days {days:,} after the last loaded day ({latest.date()}) reaches outside the dates "
+                        "Python supports (years 1-9999)") from None
 
 
 def mode_generate(args: argparse.Namespace) -> None:
@@ -172,6 +184,9 @@ def mode_generate(args: argparse.Namespace) -> None:
     parquet = args.mode == "generate" and args.format == "parquet"
     if parquet and args.append:
         raise UserError("--append is not supported with --format parquet (the files are rewritten)")
+    if parquet and args.path and args.path.exists() and not args.path.is_dir():
+        raise UserError(f"--path {args.path} is a file; --format parquet writes users.parquet and "
+                        "events.parquet into a folder")
     options = {"n_users": args.n_users, "seed": args.seed, "days": args.days, "clean": args.clean}
     if args.end_date:
         options["end_date"] = args.end_date
@@ -270,7 +285,7 @@ def mode_train(args: argparse.Namespace) -> None:
     from intent_scoring import ml_standalone, reports
     from intent_scoring.warehouse import connect
 
-    with connect() as con:
+    with connect(must_exist=True) as con:
         result = ml_standalone.train(con)
     _say(result.message)
     print(reports.model_summary())
@@ -281,7 +296,7 @@ def mode_score_model(args: argparse.Namespace) -> None:
     from intent_scoring.warehouse import connect
 
     try:
-        with connect() as con:
+        with connect(must_exist=True) as con:
             result = ml_standalone.score(con, compare=args.compare)
     except FileNotFoundError as error:
         raise UserError(str(error)) from error
@@ -298,6 +313,10 @@ def mode_bench(args: argparse.Namespace) -> None:
     sizes = args.events or [1_000_000, 10_000_000]
     if min(sizes) < 1000:  # before any size runs: a bad one must not fail after an hour of benching
         raise UserError("--events must be at least 1000")
+    from intent_scoring.generator import MAX_USERS, n_users_for_events
+
+    if n_users_for_events(max(sizes)) > MAX_USERS:
+        raise UserError(f"--events {max(sizes):,} needs more than {MAX_USERS:,} generated users")
     for events in sizes:
         report = run_benchmark(events, seed=args.seed, include_ml=not args.no_ml, incremental=args.incremental)
         _say(f"report: {report}")

@@ -181,6 +181,11 @@ _POOL_USERNAMES, _POOL_COMPANIES, _POOL_CITIES = 600, 300, 120
 EVENTS_PER_USER = 27.8  # measured average with the default config (days=120, default mess rates)
 
 
+# The users table is built whole in memory: a billion users is far past what fits (a clear error
+# instead of numpy's overflow for a mistyped size).
+MAX_USERS = 1_000_000_000
+
+
 @dataclasses.dataclass(frozen=True)
 class GeneratorConfig:
     """Settings of one generated data set; the same config gives byte-identical tables.
@@ -223,8 +228,17 @@ class GeneratorConfig:
             raise ValueError(f"seed must be non-negative, got {self.seed}")
         if self.days < 1:
             raise ValueError(f"days must be at least 1, got {self.days}")
+        if self.n_users > MAX_USERS:
+            raise ValueError(f"n_users must be at most {MAX_USERS:,}, got {self.n_users:,}")
         if self.chunk_rows < 1:
             raise ValueError(f"chunk_rows must be at least 1, got {self.chunk_rows}")
+        try:
+            window_bounds(self)
+        except OverflowError:
+            raise ValueError(
+                f"the event window ({self.days:,} days ending {self.end_date}) reaches outside the dates "
+                "Python supports (years 1-9999)"
+            ) from None
         for name in _MESS_FIELDS:
             rate = getattr(self, name)
             if not 0.0 <= rate <= MAX_MESS_RATE:

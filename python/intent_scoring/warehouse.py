@@ -50,22 +50,52 @@ def _lock_message(path: Path, error: duckdb.Error) -> str:
     )
 
 
-def connect(read_only: bool = False, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; read-only opens fail clearly when it does not exist yet."""
+# Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_is_database(path: Path) -> None:
+    """Refuse a path that exists but is not a DuckDB file (DuckDB would open some, such as a
+    .csv, as an empty in-memory database and let a build run into nowhere)."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise WarehouseError(f"the warehouse path {path} (INTENT_WAREHOUSE) is not a file")
+    with path.open("rb") as file:
+        header = file.read(12)
+    if header and header[8:12] != _DUCKDB_MAGIC:
+        raise WarehouseError(
+            f"the warehouse path {path} (INTENT_WAREHOUSE) is not a DuckDB database file; "
+            "point INTENT_WAREHOUSE at a .duckdb file (a new path creates one)"
+        )
+
+
+def connect(
+    read_only: bool = False, path: Path | None = None, must_exist: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Read-only opens (and must_exist ones: commands that only add to what a
+    build made) fail clearly when it does not exist yet, rather than creating an empty file."""
     path = path or warehouse_path()
-    if read_only and not path.exists():
+    if (read_only or must_exist) and not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}: build it first with `python main.py --mode pipeline`"
         )
+    _check_is_database(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A cap on DuckDB's own memory (it spills beyond it): keeps loads and the checkpoint
     # at close small. INTENT_MEMORY_LIMIT sets it, as for dbt.
-    config = {"memory_limit": os.environ.get("INTENT_MEMORY_LIMIT", "1GB")}
+    memory_limit = os.environ.get("INTENT_MEMORY_LIMIT", "1GB")
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseError(_lock_message(path, error)) from error
+        raise
+    except (duckdb.ParserException, duckdb.InvalidInputException) as error:
+        if "memory" in str(error).lower():
+            raise WarehouseError(
+                f"INTENT_MEMORY_LIMIT={memory_limit!r} is not a memory size like 6GB ({error})"
+            ) from error
         raise
 
 

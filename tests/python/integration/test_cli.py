@@ -66,6 +66,76 @@ def test_read_only_mode_on_a_missing_warehouse_names_the_build_command(
     assert not (tmp_path / "missing.duckdb").exists()
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--mode", "generate", "--n-users", "5", "--days", "800000"], "reaches outside the dates Python supports"),
+    (["--mode", "generate", "--n-users", "5", "--end-date", "9999-12-31"], "reaches outside the dates"),
+    (["--mode", "generate", "--n-users", "99999999999999999999"], "n_users must be at most 1,000,000,000"),
+    (["--mode", "bench", "--events", "99999999999999999999"], "needs more than 1,000,000,000 generated users"),
+    (["--mode", "train"], "no warehouse at"),
+    (["--mode", "score-model"], "no warehouse at"),
+])
+def test_out_of_range_sizes_and_a_missing_warehouse_give_one_line(
+    argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "w.duckdb").exists()  # nothing created on the way
+
+
+def test_append_days_past_year_9999_name_the_last_loaded_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    assert cli.main(["--mode", "generate", "--n-users", "5"]) == 0
+    assert cli.main(["--mode", "generate", "--n-users", "5", "--append", "--days", "3000000"]) == 1
+    assert "--days 3,000,000 after the last loaded day (2026-06-" in capsys.readouterr().err
+
+
+def test_parquet_generation_refuses_a_file_as_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "events.csv"
+    taken.write_text("a,b\n")
+    assert cli.main(["--mode", "generate", "--format", "parquet", "--n-users", "5", "--path", str(taken)]) == 1
+    assert f"--path {taken} is a file" in capsys.readouterr().err
+    assert taken.read_text() == "a,b\n"
+
+
+@pytest.mark.parametrize("option", ["--user-id", "--weight-set"])
+def test_an_empty_name_is_refused_rather_than_read_as_not_given(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["--mode", "explain", option, " "])
+    assert refused.value.code == 2
+    assert f"argument {option}: must not be empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("warehouse", "memory_limit", "message"), [
+    ("export.csv", "1GB", "is not a DuckDB database file"),
+    ("folder", "1GB", "is not a file"),
+    ("new.duckdb", "lots", "INTENT_MEMORY_LIMIT='lots' is not a memory size"),
+])
+@pytest.mark.parametrize("mode", ["rank", "score-rules"])
+def test_a_bad_warehouse_setting_is_named(
+    warehouse: str, memory_limit: str, message: str, mode: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "export.csv").write_text("user_id,event_type\n")
+    (tmp_path / "folder").mkdir()
+    monkeypatch.setenv("INTENT_WAREHOUSE", str(tmp_path / warehouse))
+    monkeypatch.setenv("INTENT_MEMORY_LIMIT", memory_limit)
+    if mode == "rank" and warehouse == "new.duckdb":
+        duckdb.connect(str(tmp_path / warehouse)).close()  # rank opens read-only: it must exist
+    assert cli.main(["--mode", mode]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0]
+    assert (tmp_path / "export.csv").read_text() == "user_id,event_type\n"
+
+
 def test_export_writes_the_file_set(use_built_warehouse: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(reports, "DATA_DIR", tmp_path)
     written = dict(reports.export("csv"))
