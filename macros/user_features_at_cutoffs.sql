@@ -142,9 +142,9 @@ joined as (
             "users_by_cutoff.user_id", "'|'", "cast(users_by_cutoff.offset_days as " ~ dbt.type_string() ~ ")"
         ]) }} as user_cutoff_key,
         users_by_cutoff.user_id,
-        users_by_cutoff.country,
-        users_by_cutoff.city,
-        users_by_cutoff.primary_device,
+        case when users_by_cutoff.is_profile_known then users_by_cutoff.country end as country,
+        case when users_by_cutoff.is_profile_known then users_by_cutoff.city end as city,
+        case when users_by_cutoff.is_profile_known then users_by_cutoff.primary_device end as primary_device,
         users_by_cutoff.offset_days,
         {%- for event_type in var('event_types') if event_type != 'page_view' %}
         coalesce(aggregated.{{ event_count_column(event_type) }}, 0) as {{ event_count_column(event_type) }},
