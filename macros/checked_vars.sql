@@ -119,3 +119,46 @@
     {%- endif -%}
     {{ return(chosen) }}
 {%- endmacro %}
+
+{#- var('experiment_score_strata'): the score quantiles of the strata, a whole number >= 1. -#}
+{% macro checked_score_strata() -%}
+    {%- set value = var('experiment_score_strata') -%}
+    {%- if not (value is number and value == value | int and value >= 1) -%}
+        {{ exceptions.raise_compiler_error(
+            "var('experiment_score_strata') must be a whole number >= 1, got '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(value | int) }}
+{%- endmacro %}
+
+{#- Before an incremental run of experiment_assignments adds users to the kept assignments in
+    `relation`, fail (keeping every assignment) when
+    - the table has the layout of releases that rebuilt it for one experiment each run (no
+      experiment_user_key): dbt's --full-refresh does not apply to it (full_refresh is off), so
+      say how to start it afresh;
+    - var('experiment_treatment_share') differs from the share `experiment_name` was assigned
+      with: new users must join at the same share, or its strata stop being balanced. -#}
+{% macro check_kept_assignments(relation, experiment_name, share) -%}
+    {#- (nothing to check in a unit test, whose `this` is the name of its given rows, or before
+        the table exists) -#}
+    {%- if execute and relation is not string and load_relation(relation) is not none -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'experiment_user_key' not in columns -%}
+            {{ exceptions.raise_compiler_error(
+                relation ~ " has the layout of an earlier release, which rebuilt it for one experiment on every "
+                ~ "run; assignments are now kept across builds. Drop it once (drop table " ~ relation
+                ~ ") and build again: it held the last experiment's groups only"
+            ) }}
+        {%- endif -%}
+        {%- set held = run_query(
+            "select distinct treatment_share from " ~ relation ~ " where experiment_name = '" ~ experiment_name ~ "'"
+        ).columns[0].values() | list -%}
+        {%- for value in held if (value | float - share) | abs > 1e-9 -%}
+            {{ exceptions.raise_compiler_error(
+                "experiment '" ~ experiment_name ~ "' was assigned with treatment share " ~ value
+                ~ "; its share cannot change once users are assigned (got " ~ share
+                ~ "): use a new experiment name for a new split"
+            ) }}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,5 +1,6 @@
--- Within every stratum, the treatment count is within one of n * share (at a 50% share,
--- the two groups differ in size by at most one). Returns unbalanced strata.
+-- Within every stratum of every experiment, the treatment count is within one of n * share (at a
+-- 50% share, the two groups differ in size by at most one), new users included: they continue the
+-- stratum's numbering. Returns unbalanced (experiment, stratum) pairs.
 with
 
 assignments as (
@@ -8,13 +9,15 @@ assignments as (
 
 counted as (
     select
+        experiment_name,
         stratum,
         min(treatment_share) as treatment_share,
+        max(treatment_share) as max_treatment_share,
         count(*) as user_count,
         sum(case when experiment_group = 'treatment' then 1 else 0 end) as treatment_users,
         sum(case when experiment_group = 'control' then 1 else 0 end) as control_users
     from assignments
-    group by 1
+    group by 1, 2
 ),
 
 final as (
@@ -22,6 +25,8 @@ final as (
     where
         abs(treatment_users - user_count * treatment_share) >= 1
         or (treatment_share = 0.5 and abs(treatment_users - control_users) > 1)
+        -- one share per experiment
+        or max_treatment_share <> treatment_share
 )
 
 select * from final

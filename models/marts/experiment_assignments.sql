@@ -1,20 +1,51 @@
--- one row per user: treatment or control for var('experiment_name'), stratified by label and score decile
-{#- both are written into the SQL text: checked first (macros/checked_vars.sql) #}
+-- one row per (experiment, user): treatment or control, stratified by label and score quantile.
+-- Assignments are kept: a later build adds the users an experiment has not seen and never moves
+-- one already assigned (a running experiment keeps its groups while scores change).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=false,
+    on_schema_change='fail',
+) }}
+{#- all three are written into the SQL text: checked first (macros/checked_vars.sql) #}
 {%- set share = checked_treatment_share() %}
 {%- set experiment_name = checked_experiment_name() %}
+{%- set score_strata = checked_score_strata() %}
+{%- if is_incremental() %}
+{%- do check_kept_assignments(this, experiment_name, share) %}
+{%- endif %}
 with
 
 scores as (
     select * from {{ ref('user_scores') }}
 ),
 
--- strata: intent label and score decile, so both groups get the same mix of intent
+{%- if is_incremental() %}
+
+-- this experiment's assignments so far, which stay as they are
+assigned_before as (
+    select * from {{ this }}
+    where experiment_name = '{{ experiment_name }}'
+),
+
+-- how many users each stratum holds already: new users continue its numbering
+stratum_sizes as (
+    select
+        stratum,
+        max(stratum_position) as assigned_users
+    from assigned_before
+    group by 1
+),
+{%- endif %}
+
+-- strata: intent label and score quantile, so both groups get the same mix of intent
 stratified as (
     select
         user_id,
         label,
         score,
-        ntile(10) over (order by score, user_id) as score_decile
+        as_of,
+        ntile({{ score_strata }}) over (order by score, user_id) as score_decile
     from scores
 ),
 
@@ -27,12 +58,33 @@ shuffled as (
     from stratified
 ),
 
--- position in the stratum's shuffled order
+-- the users this experiment has not assigned yet (all of them on the first build)
+unassigned as (
+    select shuffled.*
+    from shuffled
+    {%- if is_incremental() %}
+    left join assigned_before
+        on shuffled.user_id = assigned_before.user_id
+    where assigned_before.user_id is null
+    {%- endif %}
+),
+
+-- position in the stratum's shuffled order, after the users it already holds
 positioned as (
     select
-        *,
+        unassigned.*,
+        {%- if is_incremental() %}
+        coalesce(stratum_sizes.assigned_users, 0)
+        + row_number() over (partition by unassigned.stratum order by unassigned.shuffle_key, unassigned.user_id)
+            as stratum_position
+        {%- else %}
         row_number() over (partition by stratum order by shuffle_key, user_id) as stratum_position
-    from shuffled
+        {%- endif %}
+    from unassigned
+    {%- if is_incremental() %}
+    left join stratum_sizes
+        on unassigned.stratum = stratum_sizes.stratum
+    {%- endif %}
 ),
 
 -- the p-th user joins treatment when floor(p * share) steps up, so every stratum's
@@ -50,8 +102,9 @@ assigned as (
 
 final as (
     select
-        user_id,
+        {{ dbt.concat(["'" ~ experiment_name ~ "'", "'|'", "user_id"]) }} as experiment_user_key,
         '{{ experiment_name }}' as experiment_name,
+        user_id,
         stratum,
         label,
         experiment_group,
@@ -60,7 +113,8 @@ final as (
         cast(score_decile as {{ dbt.type_bigint() }}) as score_decile,
         cast(stratum_position as {{ dbt.type_bigint() }}) as stratum_position,
         score,
-        cast({{ share }} as {{ type_double() }}) as treatment_share
+        cast({{ share }} as {{ type_double() }}) as treatment_share,
+        as_of as assigned_as_of
     from assigned
 )
 

@@ -37,7 +37,8 @@ MODES_HELP = textwrap.dedent(
       score-model   score users with the saved model; --compare also writes score_backtest and
                     score_comparison and prints rules vs model
                       python main.py --mode score-model --compare
-      assign        assign users to treatment/control, stratified by intent label and score decile
+      assign        assign users to treatment/control, stratified by intent label and score decile;
+                    kept: a later run adds new users and never moves one already assigned
                       python main.py --mode assign --experiment spring_outreach [--treatment-share 0.5]
       bench         time every stage (generation, staging, sessionization, ..., ML) on N events, with peak memory
                       python main.py --mode bench --events 1000000 [--no-ml] [--incremental]
@@ -230,8 +231,8 @@ def mode_score_rules(args: argparse.Namespace) -> None:
     from intent_scoring.dbt_runner import run_dbt
 
     _say("dbt build of the rule scores...")
-    # the experiment's groups are rebuilt only when an experiment is named: otherwise a rescore
-    # would replace the last `assign` with the default experiment
+    # experiment_assignments runs only when an experiment is named: otherwise a rescore would
+    # also assign every user to the default experiment
     keep = [] if args.experiment else ["experiment_assignments"]
     run_dbt(["build", "--select", "+user_scores", "int_weights_validated+", "events_rejected",
              "--exclude", "tag:ml", *keep, *_dbt_vars(args)])
@@ -266,7 +267,7 @@ def mode_assign(args: argparse.Namespace) -> None:
     if not args.experiment:
         raise UserError("assign needs --experiment NAME")
     run_dbt(["build", "--select", "experiment_assignments", *_dbt_vars(args)])
-    print(reports.assignment_summary())
+    print(reports.assignment_summary(args.experiment))
 
 
 def mode_pipeline(args: argparse.Namespace) -> None:

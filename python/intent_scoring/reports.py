@@ -270,20 +270,21 @@ def export(file_format: str = "csv") -> Iterator[tuple[Path, int]]:
             yield path, _copy_atomically(con, query, path, options)  # never a half-written export
 
 
-def assignment_summary() -> str:
-    """Group sizes per stratum of the experiment just assigned."""
+def assignment_summary(experiment_name: str) -> str:
+    """Group sizes per stratum of one experiment (the table keeps every experiment assigned)."""
     with _open() as con:
         _require(con, "marts", "experiment_assignments")
         rows = con.execute(
             """
-            select experiment_name, stratum, count(*) filter (where experiment_group = 'treatment'),
+            select stratum, count(*) filter (where experiment_group = 'treatment'),
                    count(*) filter (where experiment_group = 'control')
-            from marts.experiment_assignments group by 1, 2 order by 2
-            """
+            from marts.experiment_assignments where experiment_name = ? group by 1 order by 1
+            """,
+            [experiment_name],
         ).fetchall()
-    lines = [f"Experiment {rows[0][0] if rows else '?'}: treatment / control per stratum"]
-    lines += [f"  {stratum:<16} {t:>6} / {c:<6}" for _, stratum, t, c in rows]
-    totals = (sum(r[2] for r in rows), sum(r[3] for r in rows))
+    lines = [f"Experiment {experiment_name}: treatment / control per stratum"]
+    lines += [f"  {stratum:<16} {t:>6} / {c:<6}" for stratum, t, c in rows]
+    totals = (sum(r[1] for r in rows), sum(r[2] for r in rows))
     lines.append(f"  {'total':<16} {totals[0]:>6} / {totals[1]:<6}")
     return "\n".join(lines)
 

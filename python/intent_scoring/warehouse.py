@@ -24,6 +24,8 @@ INCREMENTAL_TABLES = (
     "intermediate.int_events_sessionized",
     "intermediate.int_user_days_rolled_up",
     "marts.sessions",
+    # the experiments' assignments: users of the replaced data are not those of the new
+    "marts.experiment_assignments",
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 from intent_scoring import cli, reports
 from intent_scoring.dbt_runner import DbtRunError, run_dbt
 
+from .conftest import N_USERS
 from .dbt_helpers import query
 
 
@@ -149,27 +150,77 @@ def test_export_writes_the_file_set(use_built_warehouse: Path, monkeypatch: pyte
     assert tmp_path / "marts" / "user_scores.parquet" in parquet
 
 
-def _assignments(path: Path) -> dict[str, str]:
-    return dict(query(path, "select user_id, experiment_group from marts.experiment_assignments"))
+def _assignments(path: Path, experiment: str) -> dict[str, str]:
+    return dict(query(path, "select user_id, experiment_group from marts.experiment_assignments "
+                            "where experiment_name = ?", [experiment]))
+
+
+def _unbalanced_strata(path: Path) -> list[tuple]:
+    return query(
+        path,
+        "select experiment_name, stratum from marts.experiment_assignments group by 1, 2 "
+        "having abs(count(*) filter (where experiment_group = 'treatment') "
+        "- count(*) filter (where experiment_group = 'control')) > 1",
+    )
 
 
 def test_assignment_is_balanced_deterministic_and_salted(warehouse_copy: Path) -> None:
     assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
-    first = _assignments(warehouse_copy)
+    first = _assignments(warehouse_copy, "spring")
+    assert len(first) == query(warehouse_copy, "select count(*) from marts.user_scores")[0][0]
     assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
-    assert _assignments(warehouse_copy) == first
-    unbalanced = query(
-        warehouse_copy,
-        "select stratum from marts.experiment_assignments group by 1 "
-        "having abs(count(*) filter (where experiment_group = 'treatment') "
-        "- count(*) filter (where experiment_group = 'control')) > 1",
-    )
-    assert unbalanced == []
+    assert _assignments(warehouse_copy, "spring") == first
+    assert _unbalanced_strata(warehouse_copy) == []
     assert cli.main(["--mode", "assign", "--experiment", "autumn"]) == 0
-    second = _assignments(warehouse_copy)
+    second = _assignments(warehouse_copy, "autumn")
     assert set(second) == set(first)
     moved = sum(first[u] != second[u] for u in first)
     assert 0.3 < moved / len(first) < 0.7
+    # a new experiment sits beside the earlier ones, which keep their groups
+    assert _assignments(warehouse_copy, "spring") == first
+    assert {name for (name,) in query(warehouse_copy, "select distinct experiment_name "
+                                                      "from marts.experiment_assignments")} >= {"spring", "autumn"}
+
+
+def test_assignments_are_kept_as_users_arrive_and_scores_change(
+    warehouse_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    columns = "user_id, stratum, stratum_position, experiment_group, score"
+    assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
+    before = query(warehouse_copy, f"select {columns} from marts.experiment_assignments "
+                                   "where experiment_name = 'spring' order by user_id")
+    # a day of new events from the same users and a fifth more new ones, then a rescore
+    assert cli.main(["--mode", "generate", "--append", "--days", "1", "--n-users", str(N_USERS * 6 // 5)]) == 0
+    assert cli.main(["--mode", "score-rules", "--experiment", "spring"]) == 0
+    after = query(warehouse_copy, f"select {columns} from marts.experiment_assignments "
+                                  "where experiment_name = 'spring' order by user_id")
+    kept = {row[0]: row for row in after}
+    assert [kept[row[0]] for row in before] == before  # nobody moved, not even their stratum
+    rescored = query(warehouse_copy, "select count(*) from marts.user_scores join marts.experiment_assignments "
+                                     "using (user_id) where experiment_name = 'spring' "
+                                     "and user_scores.score <> experiment_assignments.score")[0][0]
+    assert rescored > 0  # the scores did move: the groups stayed anyway
+    users = query(warehouse_copy, "select count(*) from marts.user_scores")[0][0]
+    assert len(after) == users > len(before)  # the new users were assigned too
+    assert _unbalanced_strata(warehouse_copy) == []  # and each stratum is still balanced
+    # the share of an experiment with users cannot change; nothing is lost trying
+    capsys.readouterr()
+    assert cli.main(["--mode", "assign", "--experiment", "spring", "--treatment-share", "0.3"]) == 1
+    assert "experiment 'spring' was assigned with treatment share 0.5" in capsys.readouterr().err
+    assert query(warehouse_copy, f"select {columns} from marts.experiment_assignments "
+                                 "where experiment_name = 'spring' order by user_id") == after
+
+
+def test_assignments_of_an_earlier_layout_are_not_dropped_silently(
+    warehouse_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with duckdb.connect(str(warehouse_copy)) as con:  # the layout releases before kept assignments built
+        con.execute("create or replace table marts.experiment_assignments as "
+                    "select user_id, 'old' as experiment_name, 'control' as experiment_group from marts.user_scores")
+    assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 1
+    assert "has the layout of an earlier release" in capsys.readouterr().err
+    assert query(warehouse_copy, "select count(*) from marts.experiment_assignments "
+                                 "where experiment_name = 'old'")[0][0] > 0
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
@@ -202,15 +253,15 @@ def test_rank_refuses_a_count_below_one(use_built_warehouse: Path, capsys: pytes
     assert "--n must be at least 1" in capsys.readouterr().err
 
 
-def test_a_rescore_keeps_the_last_assignment(warehouse_copy: Path) -> None:
+def test_a_rescore_under_another_weight_set_keeps_every_assignment(warehouse_copy: Path) -> None:
     assert cli.main(["--mode", "assign", "--experiment", "spring", "--treatment-share", "0.3"]) == 0
-    before = query(warehouse_copy, "select experiment_name, cast(treatment_share as double), count(*) "
-                                   "from marts.experiment_assignments group by 1, 2")
-    assert before == [("spring", 0.3, before[0][2])]
+    every = "select * from marts.experiment_assignments order by experiment_user_key"
+    before = query(warehouse_copy, every)
+    assert ("spring", 0.3) in set(query(warehouse_copy, "select experiment_name, cast(treatment_share as double) "
+                                                        "from marts.experiment_assignments"))
     assert cli.main(["--mode", "score-rules", "--weight-set", "aggressive"]) == 0
     assert query(warehouse_copy, "select distinct weight_set from marts.user_scores") == [("aggressive",)]
-    assert query(warehouse_copy, "select experiment_name, cast(treatment_share as double), count(*) "
-                                 "from marts.experiment_assignments group by 1, 2") == before
+    assert query(warehouse_copy, every) == before
 
 
 @pytest.mark.parametrize(("variables", "message"), [
