@@ -226,9 +226,11 @@ def score_users(
         for column in ("probability", "score", "margin", "base_value"):
             out[column] = np.nan
         out["score_rank"] = pd.array([None] * len(out), dtype="Int64")
-        out["label"] = None
+        # typed nulls: an all-None object column reaches DuckDB as INTEGER, not the text it holds
+        # when trained (score_comparison's contract names the type)
+        out["label"] = pd.array([None] * len(out), dtype="string")
         out["explanation"] = result.message
-        out["contributions"] = None
+        out["contributions"] = pd.array([None] * len(out), dtype="string")
         return out
     margin = predict_margin(result, scoring)
     values, base = shap_values(result, scoring)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,6 +45,9 @@ def test_too_few_positives_is_not_trained_with_a_reason() -> None:
     assert "training period has 0 positive" in result.message
     scored = ml.score_users(result, _frame(10, 3))
     assert set(scored["status"]) == {ml.NOT_TRAINED} and scored["probability"].isna().all()
+    # the untrained table keeps the trained one's column types: text columns are text, not INTEGER
+    types = {row[0]: row[1] for row in duckdb.sql("describe select * from scored").fetchall()}
+    assert types["label"] == types["contributions"] == "VARCHAR" and types["score_rank"] == "BIGINT"
 
 
 def test_trained_model_is_deterministic_and_shap_adds_up_to_the_margin() -> None:
