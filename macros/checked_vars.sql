@@ -136,29 +136,33 @@
     - the table has the layout of releases that rebuilt it for one experiment each run (no
       experiment_user_key): dbt's --full-refresh does not apply to it (full_refresh is off), so
       say how to start it afresh;
-    - var('experiment_treatment_share') differs from the share `experiment_name` was assigned
-      with: new users must join at the same share, or its strata stop being balanced. -#}
-{% macro check_kept_assignments(relation, experiment_name, share) -%}
+    - var('experiment_treatment_share') or var('experiment_score_strata') differs from what
+      `experiment_name` was assigned with: new users must join at the same share, and a stratum
+      name must mean the same score band, or its strata stop being balanced. -#}
+{% macro check_kept_assignments(relation, experiment_name, share, score_strata) -%}
     {#- (nothing to check in a unit test, whose `this` is the name of its given rows, or before
         the table exists) -#}
     {%- if execute and relation is not string and load_relation(relation) is not none -%}
         {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-        {%- if 'experiment_user_key' not in columns -%}
+        {%- if 'experiment_user_key' not in columns or 'score_strata' not in columns -%}
             {{ exceptions.raise_compiler_error(
-                relation ~ " has the layout of an earlier release, which rebuilt it for one experiment on every "
-                ~ "run; assignments are now kept across builds. Drop it once (drop table " ~ relation
-                ~ ") and build again: it held the last experiment's groups only"
+                relation ~ " has the layout of an earlier release; assignments are now kept across builds, and "
+                ~ "dbt's --full-refresh does not rebuild them. Drop it once (drop table " ~ relation
+                ~ ") and build again"
             ) }}
         {%- endif -%}
         {%- set held = run_query(
-            "select distinct treatment_share from " ~ relation ~ " where experiment_name = '" ~ experiment_name ~ "'"
-        ).columns[0].values() | list -%}
-        {%- for value in held if (value | float - share) | abs > 1e-9 -%}
-            {{ exceptions.raise_compiler_error(
-                "experiment '" ~ experiment_name ~ "' was assigned with treatment share " ~ value
-                ~ "; its share cannot change once users are assigned (got " ~ share
-                ~ "): use a new experiment name for a new split"
-            ) }}
+            "select distinct treatment_share, score_strata from " ~ relation
+            ~ " where experiment_name = '" ~ experiment_name ~ "'"
+        ) -%}
+        {%- for row in held.rows -%}
+            {%- if (row[0] | float - share) | abs > 1e-9 or row[1] | int != score_strata -%}
+                {{ exceptions.raise_compiler_error(
+                    "experiment '" ~ experiment_name ~ "' was assigned with treatment share " ~ row[0]
+                    ~ " and " ~ row[1] ~ " score strata; they cannot change once users are assigned (got "
+                    ~ share ~ " and " ~ score_strata ~ "): use a new experiment name for a new split"
+                ) }}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}

@@ -12,7 +12,7 @@
 {%- set experiment_name = checked_experiment_name() %}
 {%- set score_strata = checked_score_strata() %}
 {%- if is_incremental() %}
-{%- do check_kept_assignments(this, experiment_name, share) %}
+{%- do check_kept_assignments(this, experiment_name, share, score_strata) %}
 {%- endif %}
 with
 
@@ -20,23 +20,37 @@ scores as (
     select * from {{ ref('user_scores') }}
 ),
 
-{%- if is_incremental() %}
-
--- this experiment's assignments so far, which stay as they are
+-- this experiment's assignments so far, which stay as they are (none on the first build)
 assigned_before as (
-    select * from {{ this }}
+    {%- if is_incremental() %}
+    select
+        user_id,
+        stratum,
+        stratum_position,
+        experiment_group
+    from {{ this }}
     where experiment_name = '{{ experiment_name }}'
+    {%- else %}
+    select
+        user_id,
+        label as stratum,
+        cast(null as {{ dbt.type_bigint() }}) as stratum_position,
+        label as experiment_group
+    from scores
+    where 1 = 0
+    {%- endif %}
 ),
 
--- how many users each stratum holds already: new users continue its numbering
-stratum_sizes as (
+-- what each stratum holds already: new users continue its numbering and even out its groups
+stratum_counts as (
     select
         stratum,
-        max(stratum_position) as assigned_users
+        max(stratum_position) as last_position,
+        count(*) as assigned_users,
+        sum(case when experiment_group = 'treatment' then 1 else 0 end) as treatment_users
     from assigned_before
     group by 1
 ),
-{%- endif %}
 
 -- strata: intent label and score quantile, so both groups get the same mix of intent
 stratified as (
@@ -62,42 +76,62 @@ shuffled as (
 unassigned as (
     select shuffled.*
     from shuffled
-    {%- if is_incremental() %}
     left join assigned_before
         on shuffled.user_id = assigned_before.user_id
     where assigned_before.user_id is null
-    {%- endif %}
 ),
 
--- position in the stratum's shuffled order, after the users it already holds
-positioned as (
+-- the k-th new user of each stratum in its shuffled order, beside what the stratum holds
+numbered as (
     select
         unassigned.*,
-        {%- if is_incremental() %}
-        coalesce(stratum_sizes.assigned_users, 0)
-        + row_number() over (partition by unassigned.stratum order by unassigned.shuffle_key, unassigned.user_id)
-            as stratum_position
-        {%- else %}
-        row_number() over (partition by stratum order by shuffle_key, user_id) as stratum_position
-        {%- endif %}
+        row_number() over (
+            partition by unassigned.stratum order by unassigned.shuffle_key, unassigned.user_id
+        ) as new_number,
+        coalesce(stratum_counts.last_position, 0) as last_position,
+        coalesce(stratum_counts.assigned_users, 0) as assigned_users,
+        coalesce(stratum_counts.treatment_users, 0) as treatment_users
     from unassigned
-    {%- if is_incremental() %}
-    left join stratum_sizes
-        on unassigned.stratum = stratum_sizes.stratum
-    {%- endif %}
+    left join stratum_counts
+        on unassigned.stratum = stratum_counts.stratum
 ),
 
--- the p-th user joins treatment when floor(p * share) steps up, so every stratum's
--- treatment count is floor(n * share): within one of its target, groups within one of each other at 50%
+-- treatment among the first k new users: the stratum's target floor((n + k) * share) less the t it
+-- holds, at least 0 and at most k. It steps by 0 or 1, so the k-th user joins treatment when it
+-- steps; a stratum that lost rows evens out again. (On the first build, n = t = 0: the p-th user
+-- joins when floor(p * share) steps, so the treatment count is floor(n * share), within one of
+-- its target; the groups within one of each other at 50%.)
+targeted as (
+    select
+        *,
+        last_position + new_number as stratum_position,
+        least(
+            new_number,
+            greatest(
+                0,
+                cast(floor((assigned_users + new_number) * {{ share }}) as {{ dbt.type_bigint() }})
+                - treatment_users
+            )
+        ) as treatment_target,
+        least(
+            new_number - 1,
+            greatest(
+                0,
+                cast(floor((assigned_users + new_number - 1) * {{ share }}) as {{ dbt.type_bigint() }})
+                - treatment_users
+            )
+        ) as previous_treatment_target
+    from numbered
+),
+
 assigned as (
     select
         *,
         case
-            when floor(stratum_position * {{ share }}) > floor((stratum_position - 1) * {{ share }})
-                then 'treatment'
+            when treatment_target > previous_treatment_target then 'treatment'
             else 'control'
         end as experiment_group
-    from positioned
+    from targeted
 ),
 
 final as (
@@ -114,6 +148,7 @@ final as (
         cast(stratum_position as {{ dbt.type_bigint() }}) as stratum_position,
         score,
         cast({{ share }} as {{ type_double() }}) as treatment_share,
+        cast({{ score_strata }} as {{ dbt.type_bigint() }}) as score_strata,
         as_of as assigned_as_of
     from assigned
 )

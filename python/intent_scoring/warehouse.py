@@ -63,11 +63,15 @@ def _check_is_database(path: Path) -> None:
         return
     if not path.is_file():
         raise WarehouseError(f"the warehouse path {path} (INTENT_WAREHOUSE) is not a file")
-    with path.open("rb") as file:
-        header = file.read(12)
-    if header and header[8:12] != _DUCKDB_MAGIC:
+    try:
+        with path.open("rb") as file:
+            header = file.read(12)
+    except OSError as error:
+        raise WarehouseError(f"cannot read the warehouse {path} (INTENT_WAREHOUSE): {error.strerror}") from error
+    if header[8:12] != _DUCKDB_MAGIC:  # an empty file too: DuckDB refuses it
+        what = "is an empty file" if not header else "is not a DuckDB database file"
         raise WarehouseError(
-            f"the warehouse path {path} (INTENT_WAREHOUSE) is not a DuckDB database file; "
+            f"the warehouse path {path} (INTENT_WAREHOUSE) {what}; "
             "point INTENT_WAREHOUSE at a .duckdb file (a new path creates one)"
         )
 

@@ -117,6 +117,7 @@ def test_an_empty_name_is_refused_rather_than_read_as_not_given(
 
 @pytest.mark.parametrize(("warehouse", "memory_limit", "message"), [
     ("export.csv", "1GB", "is not a DuckDB database file"),
+    ("empty.duckdb", "1GB", "is an empty file"),
     ("folder", "1GB", "is not a file"),
     ("new.duckdb", "lots", "INTENT_MEMORY_LIMIT='lots' is not a memory size"),
 ])
@@ -127,6 +128,7 @@ def test_a_bad_warehouse_setting_is_named(
 ) -> None:
     (tmp_path / "export.csv").write_text("user_id,event_type\n")
     (tmp_path / "folder").mkdir()
+    (tmp_path / "empty.duckdb").touch()
     monkeypatch.setenv("INTENT_WAREHOUSE", str(tmp_path / warehouse))
     monkeypatch.setenv("INTENT_MEMORY_LIMIT", memory_limit)
     if mode == "rank" and warehouse == "new.duckdb":
@@ -168,6 +170,9 @@ def test_assignment_is_balanced_deterministic_and_salted(warehouse_copy: Path) -
     assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
     first = _assignments(warehouse_copy, "spring")
     assert len(first) == query(warehouse_copy, "select count(*) from marts.user_scores")[0][0]
+    # the same name on the same data reproduces exactly: assigned again from scratch
+    with duckdb.connect(str(warehouse_copy)) as con:
+        con.execute("delete from marts.experiment_assignments where experiment_name = 'spring'")
     assert cli.main(["--mode", "assign", "--experiment", "spring"]) == 0
     assert _assignments(warehouse_copy, "spring") == first
     assert _unbalanced_strata(warehouse_copy) == []
@@ -207,6 +212,9 @@ def test_assignments_are_kept_as_users_arrive_and_scores_change(
     capsys.readouterr()
     assert cli.main(["--mode", "assign", "--experiment", "spring", "--treatment-share", "0.3"]) == 1
     assert "experiment 'spring' was assigned with treatment share 0.5" in capsys.readouterr().err
+    with pytest.raises(DbtRunError, match="and 10 score strata; they cannot change"):
+        run_dbt(["run", "--select", "experiment_assignments", "--vars",
+                 '{experiment_name: spring, experiment_score_strata: 2}'], quiet=True)
     assert query(warehouse_copy, f"select {columns} from marts.experiment_assignments "
                                  "where experiment_name = 'spring' order by user_id") == after
 
