@@ -4,6 +4,11 @@
     the var, before anything is replaced (the last good build stays).
 -#}
 
+{#- Whether a var's value is a whole number (a YAML int, or a float such as 30.0) of at least `minimum`. -#}
+{% macro is_whole_number(value, minimum) -%}
+    {{ return(value is number and value == value | int and value >= minimum) }}
+{%- endmacro %}
+
 {#- var('as_of'): none, or a date / timestamp text (YYYY-MM-DD, optionally with a time). -#}
 {% macro checked_as_of() -%}
     {%- set value = var('as_of') -%}
@@ -46,7 +51,7 @@
     {%- set offsets = var('feature_cutoff_offsets_days') -%}
     {%- set needed = [0, var('ml_train_offset_days'), var('ml_validation_offset_days')] -%}
     {%- set problems = [] -%}
-    {%- for offset in offsets if not (offset is number and offset == offset | int and offset >= 0) -%}
+    {%- for offset in offsets if not is_whole_number(offset, 0) -%}
         {%- do problems.append("'" ~ offset ~ "' is not a whole number of days >= 0") -%}
     {%- endfor -%}
     {%- for offset in needed if offset not in offsets -%}
@@ -73,7 +78,7 @@
     {%- set train = var('ml_train_offset_days') -%}
     {%- set validation = var('ml_validation_offset_days') -%}
     {%- set problems = [] -%}
-    {%- if not (horizon is number and horizon == horizon | int and horizon >= 1) -%}
+    {%- if not is_whole_number(horizon, 1) -%}
         {%- do problems.append("label_horizon_days must be a whole number of days >= 1, got '" ~ horizon ~ "'") -%}
     {%- elif not (train is number and validation is number and train > validation) -%}
         {%- do problems.append("ml_train_offset_days (" ~ train ~ ") must be greater than ml_validation_offset_days ("
@@ -102,9 +107,7 @@
 {% macro checked_compare_weight_sets() -%}
     {%- set chosen = [var('compare_weight_set_a') | string, var('compare_weight_set_b') | string] -%}
     {%- if execute -%}
-        {%- set relation = adapter.get_relation(
-            database=target.database, schema=generate_schema_name('intermediate', none),
-            identifier='int_weights_validated') -%}
+        {%- set relation = validated_weights_relation() -%}
         {%- if relation is not none -%}
             {%- set known = run_query(
                 'select distinct weight_set from ' ~ relation ~ ' order by 1').columns[0].values() | list -%}
@@ -123,7 +126,7 @@
 {#- var('experiment_score_strata'): the score quantiles of the strata, a whole number >= 1. -#}
 {% macro checked_score_strata() -%}
     {%- set value = var('experiment_score_strata') -%}
-    {%- if not (value is number and value == value | int and value >= 1) -%}
+    {%- if not is_whole_number(value, 1) -%}
         {{ exceptions.raise_compiler_error(
             "var('experiment_score_strata') must be a whole number >= 1, got '" ~ value ~ "'"
         ) }}

@@ -5,14 +5,19 @@
     is a user_features column plus a seed row and no SQL change. Empty while compiling
     against a warehouse where the validated weights do not exist yet.
 -#}
+{#- The validated weights table (int_weights_validated), found by name, not with ref(): in a unit
+    test ref() names the mocked input. None while it does not exist yet. -#}
+{% macro validated_weights_relation() -%}
+    {{ return(adapter.get_relation(
+        database=target.database, schema=generate_schema_name('intermediate', none),
+        identifier='int_weights_validated')) }}
+{%- endmacro %}
+
 {% macro seed_features(weight_set=none) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {#- by name, not with ref(): in a unit test ref() names the mocked input -#}
-    {%- set relation = adapter.get_relation(
-        database=target.database, schema=generate_schema_name('intermediate', none),
-        identifier='int_weights_validated') -%}
+    {%- set relation = validated_weights_relation() -%}
     {%- if relation is none -%}
         {{ return([]) }}
     {%- endif -%}

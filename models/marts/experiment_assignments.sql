@@ -105,22 +105,9 @@ targeted as (
     select
         *,
         last_position + new_number as stratum_position,
-        least(
-            new_number,
-            greatest(
-                0,
-                cast(floor((assigned_users + new_number) * {{ share }}) as {{ dbt.type_bigint() }})
-                - treatment_users
-            )
-        ) as treatment_target,
-        least(
-            new_number - 1,
-            greatest(
-                0,
-                cast(floor((assigned_users + new_number - 1) * {{ share }}) as {{ dbt.type_bigint() }})
-                - treatment_users
-            )
-        ) as previous_treatment_target
+        {{ treatment_target('new_number', 'assigned_users', 'treatment_users', share) }} as treatment_target,
+        {{ treatment_target('new_number - 1', 'assigned_users', 'treatment_users', share) }}
+            as previous_treatment_target
     from numbered
 ),
 
